@@ -1,0 +1,163 @@
+/**
+ * The collections Switchboard owns, their document shapes and their indexes. `ensureIndexes()`
+ * is idempotent and runs at every start. FerretDB v1 has no TTL or partial indexes: retention is
+ * the `maintenance.cleanup` job's work.
+ */
+import type { Collection, Db, IndexDescription, ObjectId } from 'mongodb';
+
+/** Who did something: a chat user, the CLI, or the engine itself. */
+export interface Actor {
+  platform: 'cli' | 'console' | 'slack' | 'telegram' | 'http' | 'system';
+  id: string;
+  name: string;
+}
+
+export interface ErrorInfo {
+  message: string;
+  class: string;
+  code?: string;
+  stackHead?: string;
+}
+
+export type DeadLetterStatus = 'pending' | 'retry_scheduled' | 'retried' | 'deleted';
+
+export interface DeadLetterDoc {
+  _id: ObjectId;
+  jobId: string;
+  /** How many times this job had been dead-lettered before: with jobId, the idempotency key. */
+  generation: number;
+  jobName: string;
+  payload: unknown;
+  error: ErrorInfo;
+  attempts: number;
+  reason: 'retries_exhausted' | 'invalid_payload' | 'reconciled';
+  firstFailedAt: Date;
+  lastFailedAt: Date;
+  status: DeadLetterStatus;
+  createdAt: Date;
+  actedBy?: Actor;
+  actedAt?: Date;
+  actionReason?: string;
+}
+
+export type RunOutcome = 'running' | 'success' | 'failed' | 'dead' | 'aborted';
+
+export interface JobRunDoc {
+  _id: ObjectId;
+  jobId: string;
+  jobName: string;
+  attempt: number;
+  startedAt: Date;
+  finishedAt?: Date;
+  durationMs?: number;
+  outcome: RunOutcome;
+  error?: ErrorInfo;
+  counts: Record<string, number>;
+  telemetry: Array<{ tool: string; at: Date; data: Record<string, unknown> }>;
+  progress?: number;
+  worker: string;
+  timeoutMs: number;
+}
+
+export interface AuditDoc {
+  _id?: ObjectId;
+  at: Date;
+  action: string;
+  actor: Actor;
+  command?: string;
+  target?: string;
+  reason?: string;
+  outcome: 'ok' | 'denied' | 'error';
+  error?: string;
+  detail?: Record<string, unknown>;
+}
+
+export interface SettingDoc {
+  _id: string;
+  value: unknown;
+  updatedAt: Date;
+  updatedBy?: Actor;
+  reason?: string;
+}
+
+export interface SwitchboardCollections {
+  deadLetters: Collection<DeadLetterDoc>;
+  jobRuns: Collection<JobRunDoc>;
+  auditLog: Collection<AuditDoc>;
+  settings: Collection<SettingDoc>;
+  agendaJobs: Collection<AgendaJobDoc>;
+}
+
+/** The fields of Agenda's job documents that we read, plus our own `sb` bookkeeping. */
+export interface AgendaJobDoc {
+  _id: ObjectId;
+  name: string;
+  data: unknown;
+  priority?: number;
+  type?: 'normal' | 'single';
+  nextRunAt: Date | null;
+  lockedAt?: Date | null;
+  lastRunAt?: Date | null;
+  lastFinishedAt?: Date | null;
+  failedAt?: Date | null;
+  failCount?: number | null;
+  failReason?: string | null;
+  repeatInterval?: string | number;
+  disabled?: boolean;
+  /** Switchboard's bookkeeping: attempts of the current budget, DLQ generation, dedupe key. */
+  sb?: { attempts?: number; generation?: number; dedupeKey?: string; enqueuedBy?: string };
+}
+
+export function collections(db: Db): SwitchboardCollections {
+  return {
+    deadLetters: db.collection<DeadLetterDoc>('deadLetters'),
+    jobRuns: db.collection<JobRunDoc>('jobRuns'),
+    auditLog: db.collection<AuditDoc>('auditLog'),
+    settings: db.collection<SettingDoc>('settings'),
+    agendaJobs: db.collection<AgendaJobDoc>('agendaJobs'),
+  };
+}
+
+const INDEXES: Record<string, IndexDescription[]> = {
+  deadLetters: [
+    { key: { status: 1, jobName: 1, lastFailedAt: -1 }, name: 'status_job_lastFailed' },
+    { key: { jobId: 1, generation: 1 }, name: 'job_generation_unique', unique: true },
+    { key: { createdAt: -1 }, name: 'createdAt' },
+  ],
+  jobRuns: [
+    { key: { jobName: 1, startedAt: -1 }, name: 'job_startedAt' },
+    { key: { startedAt: -1 }, name: 'startedAt' },
+    { key: { jobId: 1, attempt: -1 }, name: 'jobId_attempt' },
+    { key: { outcome: 1, startedAt: -1 }, name: 'outcome_startedAt' },
+  ],
+  auditLog: [
+    { key: { at: -1 }, name: 'at' },
+    { key: { action: 1, at: -1 }, name: 'action_at' },
+  ],
+  agendaJobs: [
+    { key: { name: 1, nextRunAt: 1 }, name: 'sb_name_nextRunAt' },
+    { key: { nextRunAt: 1 }, name: 'sb_nextRunAt' },
+    { key: { lockedAt: 1 }, name: 'sb_lockedAt' },
+    { key: { name: 1, failedAt: -1 }, name: 'sb_name_failedAt' },
+    { key: { 'sb.dedupeKey': 1, name: 1 }, name: 'sb_dedupeKey' },
+  ],
+};
+
+/** Extra index sets registered by other modules (breakers, alerts, identities, ...). */
+const extraIndexes: Record<string, IndexDescription[]> = {};
+
+/** Lets a module declare the indexes of a collection it owns. */
+export function registerIndexes(collection: string, indexes: IndexDescription[]): void {
+  extraIndexes[collection] = [...(extraIndexes[collection] ?? []), ...indexes];
+}
+
+/** Creates every collection's indexes; safe to run on every start and from several processes. */
+export async function ensureIndexes(db: Db): Promise<void> {
+  const all: Record<string, IndexDescription[]> = { ...INDEXES };
+  for (const [name, list] of Object.entries(extraIndexes)) all[name] = [...(all[name] ?? []), ...list];
+  for (const [name, indexes] of Object.entries(all)) {
+    const seen = new Set<string>();
+    const unique = indexes.filter((i) => !seen.has(String(i.name)) && seen.add(String(i.name)));
+    await db.collection(name).createIndexes(unique);
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * The engine: Agenda over MongoDB, with every job run through one attempt pipeline
+ * (src/engine/attempt.ts) and guards checked both before a job is locked and before it runs.
+ */
+import { EventEmitter } from 'node:events';
+import { Agenda } from 'agenda';
+import { MongoBackend } from '@agendajs/mongo-backend';
+import type { Db } from 'mongodb';
+import type { Config } from '../config.ts';
+import { collections, ensureIndexes, type SwitchboardCollections } from '../db/collections.ts';
+import type { Logger } from '../log.ts';
+import { AttemptRunner } from './attempt.ts';
+import type { JobDefinition, JobRegistry } from './defineJob.ts';
+import { PayloadError } from './errors.ts';
+import { holdGuard, type Guard } from './guards.ts';
+import { RunClaims } from './claims.ts';
+import { reconcileDeadLetters } from './reconcile.ts';
+import { SettingsStore } from './settings.ts';
+
+export type EngineConfig = Pick<
+  Config,
+  'WORKER_NAME' | 'ENGINE_PROCESS_EVERY_MS' | 'ENGINE_MAX_CONCURRENCY' | 'ENGINE_LOCK_LIFETIME_MS' | 'SHUTDOWN_GRACE_MS' | 'GUARD_REFRESH_MS'
+>;
+
+export interface EngineOptions {
+  db: Db;
+  config: EngineConfig;
+  log: Logger;
+  jobs: JobRegistry;
+  /** Guards after the kill switch and pauses (breakers, rate limits, concurrency). */
+  guards?: Guard[];
+}
+
+export interface EnqueueOptions {
+  /** When to run: a Date, or Agenda's words ("in 5 minutes"); now by default. */
+  at?: Date | string;
+  priority?: number;
+  /** Stored with the job; used by dedupe windows. */
+  dedupeKey?: string;
+  enqueuedBy?: string;
+}
+
+const DEFAULT_JOB_CONCURRENCY = 5;
+
+/**
+ * Events: 'run' (a finished JobRunDoc), 'dead-letter' (a new DeadLetterDoc), 'deferred'
+ * ({ jobId, jobName, reason, guard }), 'error' is never emitted: errors go to the logger.
+ */
+export class Engine extends EventEmitter {
+  readonly db: Db;
+  readonly cols: SwitchboardCollections;
+  readonly settings: SettingsStore;
+  readonly jobs: JobRegistry;
+  readonly agenda: Agenda;
+  private readonly config: EngineConfig;
+  private readonly log: Logger;
+  private readonly runner: AttemptRunner;
+  private readonly guards: Guard[];
+  private working = false;
+  private started = false;
+
+  constructor(opts: EngineOptions) {
+    super();
+    this.db = opts.db;
+    this.config = opts.config;
+    this.log = opts.log.child({ component: 'engine' });
+    this.jobs = opts.jobs;
+    this.cols = collections(opts.db);
+    this.settings = new SettingsStore(this.cols.settings, opts.config.GUARD_REFRESH_MS);
+    this.guards = [holdGuard(this.settings, opts.config.GUARD_REFRESH_MS * 2), ...(opts.guards ?? [])];
+
+    const backend = new MongoBackend({ mongo: opts.db, collection: 'agendaJobs' });
+    const repo = backend.repository;
+    const claims = new RunClaims(opts.db, opts.config.WORKER_NAME);
+    const getNext = repo.getNextJobToRun.bind(repo);
+    // Guards that can answer from cache keep held jobs untouched in the queue: not even locked.
+    repo.getNextJobToRun = async (name, ...rest) => {
+      const def = this.jobs.get(name);
+      if (def && this.guards.some((g) => g.heldBeforeLock?.(def))) return undefined;
+      const job = await getNext(name, ...rest);
+      return job && (await claims.claim(job)) ? job : undefined;
+    };
+    const unlockJob = repo.unlockJob.bind(repo);
+    repo.unlockJob = async (job) => {
+      await unlockJob(job);
+      await claims.release([String(job._id)]);
+    };
+    const unlockJobs = repo.unlockJobs.bind(repo);
+    repo.unlockJobs = async (ids) => {
+      await unlockJobs(ids);
+      await claims.release(ids.map(String));
+    };
+    this.agenda = new Agenda({
+      backend,
+      name: opts.config.WORKER_NAME,
+      processEvery: opts.config.ENGINE_PROCESS_EVERY_MS,
+      maxConcurrency: opts.config.ENGINE_MAX_CONCURRENCY,
+      lockLimit: opts.config.ENGINE_MAX_CONCURRENCY,
+      defaultLockLifetime: opts.config.ENGINE_LOCK_LIFETIME_MS,
+    });
+    this.agenda.on('error', (err) => this.log.error({ err }, 'agenda error'));
+    this.runner = new AttemptRunner({
+      db: opts.db,
+      cols: this.cols,
+      settings: this.settings,
+      guards: this.guards,
+      log: this.log,
+      events: this,
+      worker: opts.config.WORKER_NAME,
+      lockLifetimeMs: opts.config.ENGINE_LOCK_LIFETIME_MS,
+    });
+  }
+
+  /**
+   * Connects, creates indexes, loads settings and defines the jobs. With `work: true` (serve)
+   * it also schedules recurring jobs, reconciles the DLQ and starts taking jobs.
+   */
+  async start(opts: { work: boolean }): Promise<void> {
+    if (this.started) throw new Error('engine already started');
+    this.started = true;
+    await this.agenda.ready;
+    await ensureIndexes(this.db);
+    await this.settings.start((err) => this.log.error({ err }, 'settings refresh failed'));
+    for (const def of this.jobs.list()) this.define(def);
+    if (!opts.work) return;
+    for (const def of this.jobs.list()) {
+      if (def.schedule) await this.agenda.every(def.schedule, def.name, def.schedulePayload ?? {}, { skipImmediate: true });
+    }
+    const moved = await reconcileDeadLetters(this.cols, this.jobs);
+    if (moved > 0) this.log.warn({ moved }, 'moved exhausted jobs without a DLQ entry to the DLQ');
+    await this.agenda.start();
+    this.working = true;
+    this.log.info({ worker: this.config.WORKER_NAME, jobs: this.jobs.names() }, 'engine started');
+  }
+
+  private define(def: JobDefinition): void {
+    const concurrency = Math.min(def.concurrency ?? DEFAULT_JOB_CONCURRENCY, this.config.ENGINE_MAX_CONCURRENCY);
+    this.agenda.define(def.name, this.runner.processor(def), {
+      concurrency,
+      // Lock no more than we can run, so one process does not grab every due job.
+      lockLimit: concurrency,
+      lockLifetime: this.config.ENGINE_LOCK_LIFETIME_MS,
+      priority: def.priority ?? 'normal',
+    });
+  }
+
+  /** Validates the payload against the job's schema and enqueues one run. */
+  async enqueue(name: string, payload: unknown, opts: EnqueueOptions = {}): Promise<{ id: string; nextRunAt: Date | null }> {
+    const def = this.jobs.get(name);
+    if (!def) throw new PayloadError(`unknown job "${name}"`);
+    const parsed = def.payload.safeParse(payload ?? {});
+    if (!parsed.success) {
+      const first = parsed.error.issues[0];
+      throw new PayloadError(`${first?.path.join('.') || 'payload'}: ${first?.message ?? 'invalid'}`);
+    }
+    const job = this.agenda.create(name, payload ?? {});
+    job.schedule(opts.at ?? new Date());
+    if (opts.priority !== undefined) job.priority(opts.priority);
+    await job.save();
+    const id = String(job.attrs._id);
+    if (opts.dedupeKey || opts.enqueuedBy) {
+      const sb = { ...(opts.dedupeKey ? { 'sb.dedupeKey': opts.dedupeKey } : {}), ...(opts.enqueuedBy ? { 'sb.enqueuedBy': opts.enqueuedBy } : {}) };
+      await this.cols.agendaJobs.updateOne({ _id: job.attrs._id as never }, { $set: sb });
+    }
+    return { id, nextRunAt: job.attrs.nextRunAt ?? null };
+  }
+
+  /** Attempts running in this process now. */
+  runningHere(): number {
+    return this.runner.inFlight.size;
+  }
+
+  /**
+   * Stops taking jobs, lets running attempts finish for up to `graceMs`, then aborts them
+   * through their signal (they do not count as attempts) and releases every lock.
+   */
+  async stop(graceMs = this.config.SHUTDOWN_GRACE_MS): Promise<void> {
+    this.settings.stop();
+    if (!this.working) return;
+    this.working = false;
+    const drained = await this.agenda.drain({ timeout: graceMs, closeConnection: false });
+    if (drained.timedOut) {
+      this.log.warn({ running: drained.running }, 'grace period over: aborting running attempts');
+      await this.runner.abortAll(10_000);
+    }
+    await this.agenda.stop(false);
+    this.log.info('engine stopped');
+  }
+}
