@@ -38,6 +38,8 @@ export interface DeadLetterDoc {
   actedBy?: Actor;
   actedAt?: Date;
   actionReason?: string;
+  /** Set when a retry had to enqueue a new job (the original document was gone). */
+  retryJobId?: string;
 }
 
 export type RunOutcome = 'running' | 'success' | 'failed' | 'dead' | 'aborted';
@@ -158,6 +160,9 @@ export async function ensureIndexes(db: Db): Promise<void> {
   for (const [name, indexes] of Object.entries(all)) {
     const seen = new Set<string>();
     const unique = indexes.filter((i) => !seen.has(String(i.name)) && seen.add(String(i.name)));
-    await db.collection(name).createIndexes(unique);
+    // One index per command: FerretDB v1 drops the connection (a server panic) when one
+    // createIndexes command names two or more indexes that all exist already, i.e. on every
+    // start after the first.
+    for (const index of unique) await db.collection(name).createIndexes([index]);
   }
 }

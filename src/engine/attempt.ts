@@ -179,7 +179,7 @@ export class AttemptRunner {
 
   private async settleSuccess(jobId: string, recurring: boolean): Promise<void> {
     const { cols } = this.deps;
-    await cols.deadLetters.updateMany({ jobId, status: 'retry_scheduled' }, { $set: { status: 'retried', actedAt: new Date() } });
+    await cols.deadLetters.updateMany({ $or: [{ jobId }, { retryJobId: jobId }], status: 'retry_scheduled' }, { $set: { status: 'retried', actedAt: new Date() } });
     if (recurring) {
       await cols.agendaJobs.updateOne({ _id: new ObjectId(jobId) }, { $set: { 'sb.attempts': 0 }, $unset: { 'sb.firstFailedAt': '' } });
     }

@@ -1,0 +1,51 @@
+/**
+ * Wires one Switchboard process: engine, operations service, command dispatcher. `serve`, the
+ * CLI, the console and the tests all build it here, so they run the same code.
+ */
+import type { Db } from 'mongodb';
+import { commandRegistry } from '../commands/index.ts';
+import { loadJobs } from '../jobs/index.ts';
+import { ActionTokens } from './chat/actions.ts';
+import { Dispatcher, type Invoker } from './chat/dispatcher.ts';
+import type { Config } from './config.ts';
+import type { Actor } from './db/collections.ts';
+import type { JobDefinition } from './engine/defineJob.ts';
+import { Engine } from './engine/engine.ts';
+import type { Guard } from './engine/guards.ts';
+import type { Logger } from './log.ts';
+import { Ops } from './ops/index.ts';
+
+export interface App {
+  config: Config;
+  db: Db;
+  log: Logger;
+  engine: Engine;
+  ops: Ops;
+  dispatcher: Dispatcher;
+  tokens: ActionTokens;
+}
+
+export interface CreateAppOptions {
+  config: Config;
+  db: Db;
+  log: Logger;
+  /** Jobs beyond the built-ins and jobs/index.ts (tests). */
+  extraJobs?: JobDefinition[];
+  guards?: Guard[];
+}
+
+/** Builds the process's parts; call `app.engine.start({ work })` to connect them. */
+export function createApp(opts: CreateAppOptions): App {
+  const engine = new Engine({ db: opts.db, config: opts.config, log: opts.log, jobs: loadJobs(opts.config, opts.extraJobs), guards: opts.guards });
+  const ops = new Ops(engine);
+  const tokens = new ActionTokens(opts.db);
+  const dispatcher = new Dispatcher({ registry: commandRegistry(), ops, audit: ops.audit, tokens, log: opts.log });
+  return { config: opts.config, db: opts.db, log: opts.log, engine, ops, dispatcher, tokens };
+}
+
+/** The CLI and the console act as the local admin. */
+export function localAdmin(platform: 'cli' | 'console'): Invoker {
+  const user = process.env.USER || process.env.LOGNAME || 'local';
+  const actor: Actor = { platform, id: user, name: user };
+  return { actor, role: 'admin' };
+}

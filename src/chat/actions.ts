@@ -1,0 +1,75 @@
+/**
+ * Single-use action tokens behind buttons (collection `chatActions`). A button carries only the
+ * token, never authority: a click re-runs the command as the clicker. Use is recorded by
+ * inserting `used:<token>` into the same collection, which is atomic on every MongoDB-protocol
+ * server (a filtered update is not on FerretDB v1), so ten clicks run the command once.
+ */
+import { randomBytes } from 'node:crypto';
+import { MongoServerError, type Collection, type Db } from 'mongodb';
+import type { Actor } from '../db/collections.ts';
+import { registerIndexes } from '../db/collections.ts';
+
+export interface ActionDoc {
+  _id: string;
+  kind: 'action' | 'use';
+  command?: string;
+  label?: string;
+  createdAt: Date;
+  expiresAt: Date;
+  /** On a use: who clicked and the outcome text. */
+  by?: Actor;
+  at?: Date;
+  /** Where the button lives, so adapters can edit that message. */
+  ref?: Record<string, unknown>;
+}
+
+registerIndexes('chatActions', [{ key: { expiresAt: 1 }, name: 'expiresAt' }]);
+
+export const ACTION_TTL_MS = 7 * 24 * 3600_000;
+
+export type ConsumeResult =
+  | { status: 'ok'; command: string }
+  | { status: 'used'; by: Actor; at: Date }
+  | { status: 'unknown' }
+  | { status: 'expired' };
+
+export class ActionTokens {
+  private readonly col: Collection<ActionDoc>;
+
+  constructor(db: Db) {
+    this.col = db.collection<ActionDoc>('chatActions');
+  }
+
+  /** Stores a button's command and returns its token (short enough for Telegram's 64 bytes). */
+  async create(command: string, label: string, ttlMs = ACTION_TTL_MS): Promise<string> {
+    const token = randomBytes(12).toString('base64url');
+    const now = new Date();
+    await this.col.insertOne({ _id: token, kind: 'action', command, label, createdAt: now, expiresAt: new Date(now.getTime() + ttlMs) });
+    return token;
+  }
+
+  /** The command behind a token, without using it (for the role check before a click runs). */
+  async peek(token: string): Promise<ConsumeResult> {
+    const doc = await this.col.findOne({ _id: token, kind: 'action' });
+    if (!doc?.command) return { status: 'unknown' };
+    if (doc.expiresAt.getTime() < Date.now()) return { status: 'expired' };
+    const used = await this.col.findOne({ _id: `used:${token}` });
+    if (used?.by && used.at) return { status: 'used', by: used.by, at: used.at };
+    return { status: 'ok', command: doc.command };
+  }
+
+  /** Uses a token once: the first caller gets the command, every later one who used it and when. */
+  async consume(token: string, by: Actor): Promise<ConsumeResult> {
+    const peeked = await this.peek(token);
+    if (peeked.status !== 'ok') return peeked;
+    const now = new Date();
+    try {
+      await this.col.insertOne({ _id: `used:${token}`, kind: 'use', by, at: now, createdAt: now, expiresAt: new Date(now.getTime() + ACTION_TTL_MS) });
+      return peeked;
+    } catch (err) {
+      if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
+      const used = await this.col.findOne({ _id: `used:${token}` });
+      return { status: 'used', by: used?.by ?? by, at: used?.at ?? now };
+    }
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * Dead-letter queue operations: list, show, retry (fresh attempt budget), delete (kept as
+ * `deleted` for the audit trail), export as CSV.
+ */
+import { ObjectId, type Filter } from 'mongodb';
+import type { Actor, DeadLetterDoc, SwitchboardCollections } from '../db/collections.ts';
+import type { Engine } from '../engine/engine.ts';
+import { OpsError } from './errors.ts';
+
+export interface DeadLetterItem {
+  id: string;
+  job: string;
+  status: DeadLetterDoc['status'];
+  attempts: number;
+  error: string;
+  errorClass: string;
+  firstFailedAt: Date;
+  lastFailedAt: Date;
+  payloadSummary: string;
+  jobId: string;
+}
+
+export interface ListQuery {
+  status?: DeadLetterDoc['status'];
+  job?: string;
+  limit?: number;
+  page?: number;
+}
+
+export interface BatchResult {
+  done: string[];
+  skipped: Array<{ id: string; reason: string }>;
+}
+
+const RETRY_BATCH = 100;
+
+/** A short, one-line view of a payload. */
+export function summarizePayload(payload: unknown, max = 80): string {
+  let s: string;
+  try {
+    s = JSON.stringify(payload) ?? 'undefined';
+  } catch {
+    s = String(payload);
+  }
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}
+
+export function toItem(d: DeadLetterDoc): DeadLetterItem {
+  return {
+    id: String(d._id),
+    job: d.jobName,
+    status: d.status,
+    attempts: d.attempts,
+    error: d.error.message,
+    errorClass: d.error.class,
+    firstFailedAt: d.firstFailedAt,
+    lastFailedAt: d.lastFailedAt,
+    payloadSummary: summarizePayload(d.payload),
+    jobId: d.jobId,
+  };
+}
+
+function parseId(id: string): ObjectId {
+  if (!ObjectId.isValid(id) || id.length !== 24) throw new OpsError('invalid', `"${id}" is not a dead-letter id (24 hex characters).`);
+  return new ObjectId(id);
+}
+
+export class DeadLetters {
+  private readonly cols: SwitchboardCollections;
+  private readonly engine: Engine;
+
+  constructor(engine: Engine) {
+    this.engine = engine;
+    this.cols = engine.cols;
+  }
+
+  async list(q: ListQuery): Promise<{ items: DeadLetterItem[]; total: number; page: number; limit: number }> {
+    const filter: Filter<DeadLetterDoc> = { status: q.status ?? { $in: ['pending', 'retry_scheduled'] } };
+    if (q.job) filter.jobName = q.job;
+    const limit = Math.min(Math.max(q.limit ?? 20, 1), 500);
+    const page = Math.max(q.page ?? 1, 1);
+    const [docs, total] = await Promise.all([
+      this.cols.deadLetters.find(filter).sort({ lastFailedAt: -1 }).skip((page - 1) * limit).limit(limit).toArray(),
+      this.cols.deadLetters.countDocuments(filter),
+    ]);
+    return { items: docs.map(toItem), total, page, limit };
+  }
+
+  async show(id: string): Promise<DeadLetterItem & { payload: unknown; stackHead?: string; reason: string }> {
+    const d = await this.cols.deadLetters.findOne({ _id: parseId(id) });
+    if (!d) throw new OpsError('not_found', `No dead letter ${id}.`);
+    return { ...toItem(d), payload: d.payload, stackHead: d.error.stackHead, reason: d.reason };
+  }
+
+  /** Retries the given entries, or every pending one of a job type with `all`. */
+  async retry(sel: { ids?: string[]; all?: boolean; job?: string; since?: Date }, by: Actor): Promise<BatchResult> {
+    const result: BatchResult = { done: [], skipped: [] };
+    if (sel.all) {
+      const filter: Filter<DeadLetterDoc> = { status: 'pending', ...(sel.job ? { jobName: sel.job } : {}), ...(sel.since ? { lastFailedAt: { $gte: sel.since } } : {}) };
+      // Batches in _id order, so an entry that is skipped is not read again.
+      let after: ObjectId | undefined;
+      for (;;) {
+        const page = after ? { ...filter, _id: { $gt: after } } : filter;
+        const batch = await this.cols.deadLetters.find(page).sort({ _id: 1 }).limit(RETRY_BATCH).toArray();
+        if (batch.length === 0) break;
+        for (const d of batch) await this.retryOne(d, by, result);
+        after = batch[batch.length - 1]._id;
+      }
+      return result;
+    }
+    for (const id of sel.ids ?? []) {
+      const d = await this.cols.deadLetters.findOne({ _id: parseId(id) });
+      if (!d) result.skipped.push({ id, reason: 'not found' });
+      else await this.retryOne(d, by, result);
+    }
+    return result;
+  }
+
+  private async retryOne(d: DeadLetterDoc, by: Actor, result: BatchResult): Promise<void> {
+    const id = String(d._id);
+    if (d.status !== 'pending') {
+      result.skipped.push({ id, reason: `already ${d.status}` });
+      return;
+    }
+    if (!this.engine.jobs.get(d.jobName)) {
+      result.skipped.push({ id, reason: `no job "${d.jobName}" is defined` });
+      return;
+    }
+    // Mark first: a second retry of the same entry then skips it instead of requeueing twice.
+    const marked = await this.cols.deadLetters.updateOne(
+      { _id: d._id, status: 'pending' },
+      { $set: { status: 'retry_scheduled', actedBy: by, actedAt: new Date() } },
+    );
+    if (marked.modifiedCount === 0) {
+      result.skipped.push({ id, reason: 'changed meanwhile' });
+      return;
+    }
+    const requeued = await this.cols.agendaJobs.updateOne(
+      { _id: new ObjectId(d.jobId), lockedAt: null },
+      {
+        $set: { nextRunAt: new Date(), failCount: 0, failReason: null, failedAt: null, 'sb.attempts': 0, 'sb.generation': d.generation + 1 },
+      },
+    );
+    if (requeued.matchedCount === 0) {
+      // The job document is gone (removed or cleaned up): enqueue a new one with the same payload.
+      const job = this.engine.agenda.create(d.jobName, d.payload);
+      await job.save();
+      await this.cols.deadLetters.updateOne({ _id: d._id }, { $set: { retryJobId: String(job.attrs._id) } });
+    }
+    result.done.push(id);
+  }
+
+  async delete(ids: string[], by: Actor): Promise<BatchResult> {
+    const result: BatchResult = { done: [], skipped: [] };
+    for (const id of ids) {
+      const d = await this.cols.deadLetters.findOne({ _id: parseId(id) });
+      if (!d) result.skipped.push({ id, reason: 'not found' });
+      else if (d.status === 'deleted' || d.status === 'retried') result.skipped.push({ id, reason: `already ${d.status}` });
+      else {
+        await this.cols.deadLetters.updateOne({ _id: d._id }, { $set: { status: 'deleted', actedBy: by, actedAt: new Date() } });
+        result.done.push(id);
+      }
+    }
+    return result;
+  }
+
+  /** CSV (RFC 4180) of the open entries, streamed line by line. */
+  async *exportCsv(q: { job?: string; status?: DeadLetterDoc['status'] }): AsyncGenerator<string> {
+    yield csvLine(['id', 'job', 'status', 'attempts', 'error_class', 'error', 'first_failed_at', 'last_failed_at', 'payload']);
+    const filter: Filter<DeadLetterDoc> = { status: q.status ?? { $in: ['pending', 'retry_scheduled'] } };
+    if (q.job) filter.jobName = q.job;
+    for await (const d of this.cols.deadLetters.find(filter).sort({ lastFailedAt: -1 }).batchSize(500)) {
+      yield csvLine([
+        String(d._id),
+        d.jobName,
+        d.status,
+        String(d.attempts),
+        d.error.class,
+        d.error.message,
+        d.firstFailedAt.toISOString(),
+        d.lastFailedAt.toISOString(),
+        JSON.stringify(d.payload) ?? '',
+      ]);
+    }
+  }
+}
+
+/** One CSV record with RFC 4180 quoting and CRLF. */
+export function csvLine(cells: string[]): string {
+  return `${cells.map((c) => (/[",\r\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',')}\r\n`;
+}

@@ -1,0 +1,66 @@
+/**
+ * The operations service: the only place that changes operational state or reads it for
+ * operators. Commands, buttons, the CLI and HTTP endpoints call it; none touches collections.
+ */
+import { EventEmitter } from 'node:events';
+import type { Actor } from '../db/collections.ts';
+import type { Engine } from '../engine/engine.ts';
+import { KILL_SWITCH_KEY, type SwitchState } from '../engine/settings.ts';
+import { AuditLog } from './audit.ts';
+import { DeadLetters } from './deadLetters.ts';
+import { Jobs } from './jobs.ts';
+import { computeStatus, type StatusData } from './status.ts';
+import { Identities } from '../chat/identities.ts';
+
+export interface KillSwitchView {
+  active: boolean;
+  reason: string | null;
+  by: string | null;
+  at: Date | null;
+}
+
+export function viewSwitch(s: SwitchState): KillSwitchView {
+  return { active: s.active, reason: s.reason ?? null, by: s.by?.name ?? null, at: s.at ? new Date(s.at) : null };
+}
+
+/**
+ * Events for live front ends (console, notifiers): 'dead-letter', 'run', 'setting'
+ * (kill switch and pauses, from any process).
+ */
+export class Ops extends EventEmitter {
+  readonly engine: Engine;
+  readonly jobs: Jobs;
+  readonly deadLetters: DeadLetters;
+  readonly audit: AuditLog;
+  readonly identities: Identities;
+
+  constructor(engine: Engine) {
+    super();
+    this.engine = engine;
+    this.jobs = new Jobs(engine);
+    this.deadLetters = new DeadLetters(engine);
+    this.audit = new AuditLog(engine.db);
+    this.identities = new Identities(engine.db);
+    engine.on('dead-letter', (d) => this.emit('dead-letter', d));
+    engine.on('run', (r) => this.emit('run', r));
+    engine.settings.on('change', (c) => this.emit('setting', c));
+  }
+
+  status(): Promise<StatusData> {
+    return computeStatus(this.engine.cols, this.engine.jobs, this.engine.settings);
+  }
+
+  killSwitch(): KillSwitchView {
+    return viewSwitch(this.engine.settings.killSwitch());
+  }
+
+  /** Turns the kill switch on or off for every process; repeating the current state changes nothing. */
+  async setKillSwitch(active: boolean, reason: string, by: Actor): Promise<{ changed: boolean; state: KillSwitchView }> {
+    await this.engine.settings.refresh();
+    const current = this.engine.settings.killSwitch();
+    if (current.active === active) return { changed: false, state: viewSwitch(current) };
+    const next: SwitchState = { active, reason, by, at: new Date() };
+    await this.engine.settings.set(KILL_SWITCH_KEY, next, by, reason);
+    return { changed: true, state: viewSwitch(next) };
+  }
+}

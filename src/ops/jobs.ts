@@ -1,0 +1,139 @@
+/** Job operations: list, show, run (optionally waiting), cancel, pause and resume a job type. */
+import { ObjectId, type Filter } from 'mongodb';
+import type { Actor, AgendaJobDoc, JobRunDoc, SwitchboardCollections } from '../db/collections.ts';
+import type { Engine } from '../engine/engine.ts';
+import { PayloadError } from '../engine/errors.ts';
+import { pauseKey, type SwitchState } from '../engine/settings.ts';
+import { OpsError, UsageError } from './errors.ts';
+
+export type JobState = 'queued' | 'running' | 'scheduled' | 'failed' | 'completed';
+
+export interface JobItem {
+  id: string;
+  job: string;
+  state: JobState;
+  nextRunAt: Date | null;
+  lastRunAt: Date | null;
+  failCount: number;
+  lastError: string | null;
+  attempts: number;
+}
+
+/** The query that selects jobs in a state. */
+export function stateFilter(state: JobState, now = new Date()): Filter<AgendaJobDoc> {
+  switch (state) {
+    case 'queued':
+      return { nextRunAt: { $lte: now }, lockedAt: null };
+    case 'running':
+      return { lockedAt: { $ne: null } };
+    case 'scheduled':
+      return { nextRunAt: { $gt: now }, lockedAt: null };
+    case 'failed':
+      return { nextRunAt: null, lockedAt: null, failCount: { $gt: 0 } };
+    case 'completed':
+      return { nextRunAt: null, lockedAt: null, failCount: { $in: [0, null] }, lastFinishedAt: { $ne: null } };
+  }
+}
+
+export function stateOf(j: AgendaJobDoc, now = new Date()): JobState {
+  if (j.lockedAt) return 'running';
+  if (j.nextRunAt) return j.nextRunAt.getTime() <= now.getTime() ? 'queued' : 'scheduled';
+  return j.failCount ? 'failed' : 'completed';
+}
+
+function toItem(j: AgendaJobDoc): JobItem {
+  return {
+    id: String(j._id),
+    job: j.name,
+    state: stateOf(j),
+    nextRunAt: j.nextRunAt ?? null,
+    lastRunAt: j.lastRunAt ?? null,
+    failCount: j.failCount ?? 0,
+    lastError: j.failReason ?? null,
+    attempts: j.sb?.attempts ?? 0,
+  };
+}
+
+function jobObjectId(id: string): ObjectId {
+  if (!ObjectId.isValid(id) || id.length !== 24) throw new OpsError('invalid', `"${id}" is not a job id (24 hex characters).`);
+  return new ObjectId(id);
+}
+
+export interface RunOptions {
+  at?: Date | string;
+  dedupeKey?: string;
+  enqueuedBy?: string;
+}
+
+export class Jobs {
+  private readonly engine: Engine;
+  private readonly cols: SwitchboardCollections;
+
+  constructor(engine: Engine) {
+    this.engine = engine;
+    this.cols = engine.cols;
+  }
+
+  async list(q: { job?: string; state?: JobState; limit?: number }): Promise<{ items: JobItem[]; total: number }> {
+    const filter: Filter<AgendaJobDoc> = { ...(q.state ? stateFilter(q.state) : {}), ...(q.job ? { name: q.job } : {}) };
+    const limit = Math.min(Math.max(q.limit ?? 20, 1), 500);
+    const [docs, total] = await Promise.all([
+      this.cols.agendaJobs.find(filter, { projection: { data: 0 } }).sort({ nextRunAt: -1, _id: -1 }).limit(limit).toArray(),
+      this.cols.agendaJobs.countDocuments(filter),
+    ]);
+    return { items: docs.map(toItem), total };
+  }
+
+  async show(id: string): Promise<JobItem & { payload: unknown; runs: JobRunDoc[]; schedule: string | null }> {
+    const j = await this.cols.agendaJobs.findOne({ _id: jobObjectId(id) });
+    if (!j) throw new OpsError('not_found', `No job ${id}.`);
+    const runs = await this.cols.jobRuns.find({ jobId: id }).sort({ startedAt: -1 }).limit(5).toArray();
+    return { ...toItem(j), payload: j.data, runs, schedule: j.repeatInterval ? String(j.repeatInterval) : null };
+  }
+
+  /** Validates and enqueues; a bad payload or unknown job is a usage error naming the field. */
+  async run(name: string, payload: unknown, opts: RunOptions = {}): Promise<{ id: string; job: string; status: 'queued' | 'scheduled'; nextRunAt: Date | null }> {
+    if (!this.engine.jobs.get(name)) {
+      throw new UsageError(`Unknown job \`${name}\`. Known jobs: ${this.engine.jobs.names().join(', ')}.`);
+    }
+    try {
+      const { id, nextRunAt } = await this.engine.enqueue(name, payload, opts);
+      const status = nextRunAt && nextRunAt.getTime() > Date.now() + 1000 ? 'scheduled' : 'queued';
+      return { id, job: name, status, nextRunAt };
+    } catch (err) {
+      if (err instanceof PayloadError) throw new UsageError(`Payload refused: ${err.message}.`);
+      throw err;
+    }
+  }
+
+  /** Waits for the first finished attempt of a job (polling its run records). */
+  async waitForOutcome(id: string, timeoutMs: number, signal?: AbortSignal): Promise<JobRunDoc | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && !signal?.aborted) {
+      const run = await this.cols.jobRuns.findOne({ jobId: id, outcome: { $ne: 'running' } }, { sort: { startedAt: 1 } });
+      if (run && run.outcome !== 'aborted') return run;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return undefined;
+  }
+
+  /** Removes a job that is not running. */
+  async cancel(id: string): Promise<{ id: string; job: string }> {
+    const _id = jobObjectId(id);
+    const j = await this.cols.agendaJobs.findOne({ _id });
+    if (!j) throw new OpsError('not_found', `No job ${id}.`);
+    if (j.lockedAt) throw new OpsError('conflict', `Job ${id} is running; it cannot be cancelled until the attempt ends.`);
+    await this.cols.agendaJobs.deleteOne({ _id, lockedAt: null });
+    return { id, job: j.name };
+  }
+
+  /** Pauses or resumes a job type in every process; returns the state before. */
+  async setPaused(name: string, active: boolean, reason: string, by: Actor): Promise<{ before: SwitchState; after: SwitchState }> {
+    if (!this.engine.jobs.get(name)) throw new UsageError(`Unknown job \`${name}\`. Known jobs: ${this.engine.jobs.names().join(', ')}.`);
+    const before = this.engine.settings.pause(name);
+    if (before.active === active) return { before, after: before };
+    const after: SwitchState = { active, reason, by, at: new Date() };
+    await this.engine.settings.set(pauseKey(name), after, by, reason);
+    return { before, after };
+  }
+}
