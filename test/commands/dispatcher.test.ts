@@ -13,7 +13,7 @@ beforeAll(async () => {
 });
 
 async function deadLetterIds(count: number): Promise<string[]> {
-  const ids = [];
+  const ids: string[] = [];
   for (let i = 0; i < count; i++) ids.push((await app.ops.jobs.run('test.broken', { n: i })).id);
   const docs = await eventually(async () => {
     const d = await app.t.db.collection('deadLetters').find({ jobId: { $in: ids } }).toArray();
