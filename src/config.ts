@@ -5,7 +5,8 @@
 import os from 'node:os';
 import { z } from 'zod';
 
-const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+const int = (def: number, min = 0) =>
+  z.coerce.number({ error: 'expected a whole number' }).int('expected a whole number').min(min, `expected a number ≥ ${min}`).default(def);
 const optionalText = z.string().trim().min(1).optional();
 const csv = z
   .string()
@@ -24,6 +25,7 @@ export const envSchema = z.object({
     .optional(),
   MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'expected a database name').default('switchboard'),
   DATA_DIR: z.string().min(1).default('.data'),
+  LOCAL_MONGO_PORT: int(27027, 1).pipe(z.number().max(65535)),
 
   PORT: int(3000, 0).pipe(z.number().max(65535)),
   HTTP_HOST: z.string().min(1).default('0.0.0.0'),

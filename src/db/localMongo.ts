@@ -15,7 +15,7 @@ export interface MongoServer {
   /** Connection string, including no database name. */
   url: string;
   /** Where it came from, for the start-up log. */
-  source: 'MONGODB_URL' | 'mongod' | 'ferretdb';
+  source: 'MONGODB_URL' | 'mongod' | 'ferretdb' | 'running';
   /** Where a server we started keeps its data. */
   dataDir?: string;
   /** Stops a server we started; a no-op for `MONGODB_URL`. Safe to call twice. */
@@ -29,6 +29,11 @@ export interface FindMongoOptions {
   dataDir: string;
   /** Progress messages (the first FerretDB build takes a minute). */
   log?: (msg: string) => void;
+  /**
+   * A fixed port for the local server, so `serve`, the CLI and the console find the same one:
+   * a server already answering there is reused (and not stopped by us). Random when unset.
+   */
+  port?: number;
 }
 
 export const NO_MONGO_MESSAGE =
@@ -39,12 +44,15 @@ export const NO_MONGO_MESSAGE =
 export async function findOrStartMongo(opts: FindMongoOptions): Promise<MongoServer> {
   if (opts.url) return { url: opts.url, source: 'MONGODB_URL', stop: async () => {} };
   const log = opts.log ?? (() => {});
+  if (opts.port && (await answers(opts.port))) {
+    return { url: localUrl(opts.port), source: 'running', stop: async () => {} };
+  }
   const mongod = findExecutable('mongod');
-  if (mongod) return startServer('mongod', mongod, opts.dataDir, log);
+  if (mongod) return startServer('mongod', mongod, opts.dataDir, log, opts.port);
   const go = findExecutable('go', ['/usr/local/go/bin/go']);
   if (go) {
     const ferretdb = await ensureFerretDb(go, log);
-    return startServer('ferretdb', ferretdb, opts.dataDir, log);
+    return startServer('ferretdb', ferretdb, opts.dataDir, log, opts.port);
   }
   throw new Error(NO_MONGO_MESSAGE);
 }
@@ -54,11 +62,12 @@ async function startServer(
   binary: string,
   baseDir: string,
   log: (msg: string) => void,
+  fixedPort?: number,
 ): Promise<MongoServer> {
   const dataDir = path.resolve(baseDir, kind);
   await mkdir(dataDir, { recursive: true });
   await killStale(dataDir);
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   const args =
     kind === 'mongod'
       ? ['--dbpath', dataDir, '--port', String(port), '--bind_ip', '127.0.0.1', '--quiet']
@@ -80,7 +89,7 @@ async function startServer(
   process.once('exit', killOnExit);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await writeFile(path.join(dataDir, 'server.pid'), String(child.pid));
-  const url = `mongodb://127.0.0.1:${port}/`;
+  const url = localUrl(port);
   try {
     await waitForPort(port, 30_000, () => child.exitCode !== null);
     await ping(url);
@@ -104,8 +113,21 @@ async function startServer(
   };
 }
 
-async function ping(url: string): Promise<void> {
-  const client = new MongoClient(url, { serverSelectionTimeoutMS: 10_000 });
+const localUrl = (port: number) => `mongodb://127.0.0.1:${port}/`;
+
+/** True when a MongoDB-protocol server answers a ping on the local port. */
+async function answers(port: number): Promise<boolean> {
+  try {
+    await waitForPort(port, 300, () => false);
+    await ping(localUrl(port), 2_000);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function ping(url: string, timeoutMs = 10_000): Promise<void> {
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: timeoutMs });
   try {
     await client.db('admin').command({ ping: 1 });
   } finally {

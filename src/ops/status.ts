@@ -45,7 +45,7 @@ export async function computeStatus(
   const hourAgo = new Date(now.getTime() - 3600_000);
   const quarterAgo = new Date(now.getTime() - 15 * 60_000);
   const [queued, running, scheduled, failed, finished, dlqRows, recurring, breakerList] = await Promise.all([
-    groupBy(cols, 'agendaJobs', { nextRunAt: { $lte: now }, lockedAt: null }, { _id: '$name', n: { $sum: 1 }, oldest: { $min: '$nextRunAt' } }),
+    groupBy(cols, 'agendaJobs', { nextRunAt: { $lte: now }, lockedAt: null }, { _id: '$name', n: { $sum: 1 } }),
     groupBy(cols, 'agendaJobs', { lockedAt: { $ne: null } }, { _id: '$name', n: { $sum: 1 } }),
     groupBy(cols, 'agendaJobs', { nextRunAt: { $gt: now } }, { _id: '$name', n: { $sum: 1 } }),
     groupBy(cols, 'jobRuns', { startedAt: { $gte: hourAgo }, outcome: { $in: ['failed', 'dead'] } }, { _id: '$jobName', n: { $sum: 1 } }),
@@ -61,6 +61,14 @@ export async function computeStatus(
     breakers(),
   ]);
 
+  // FerretDB v1 has no $min accumulator: one indexed query per job type with a backlog.
+  const oldest = new Map<string, Date>();
+  await Promise.all(
+    [...queued.keys()].map(async (name) => {
+      const first = await cols.agendaJobs.findOne({ name, nextRunAt: { $lte: now }, lockedAt: null }, { sort: { nextRunAt: 1 }, projection: { nextRunAt: 1 } });
+      if (first?.nextRunAt) oldest.set(name, first.nextRunAt);
+    }),
+  );
   const names = new Set<string>(jobs.names());
   for (const m of [queued, running, scheduled, failed]) for (const k of m.keys()) names.add(k);
   const n = (m: Grouped, k: string) => Number(m.get(k)?.n ?? 0);
@@ -74,7 +82,7 @@ export async function computeStatus(
       scheduled: n(scheduled, job),
       failedLastHour: n(failed, job),
       successRate15m: all ? Math.round((ok / all) * 1000) / 1000 : null,
-      oldestOverdueAt: (queued.get(job)?.oldest as Date | undefined) ?? null,
+      oldestOverdueAt: oldest.get(job) ?? null,
     };
   });
   const ks: SwitchState = settings.killSwitch();

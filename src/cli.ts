@@ -1,0 +1,79 @@
+/**
+ * `switchboard [--json] <command>`: one command as the local admin (exit 0 ok, 1 failed, 2 usage);
+ * `switchboard console`: the interactive console; `switchboard serve`: the engine and adapters.
+ */
+import { createApp, localAdmin } from './app.ts';
+import { runConsole } from './chat/adapters/console.ts';
+import { exitCode } from './chat/dispatcher.ts';
+import { replyToPlainText } from './chat/reply.ts';
+import { configOrExitForServe as configOrExit } from './serveConfig.ts';
+import { createLogger } from './log.ts';
+import { connect } from './runtime.ts';
+
+async function runOne(args: string[], json: boolean): Promise<number> {
+  const config = configOrExit();
+  const log = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', format: config.LOG_FORMAT, destination: 2 });
+  const conn = await connect(config, log);
+  try {
+    const app = createApp({ config, db: conn.db, log });
+    await app.engine.start({ work: false });
+    const result = await app.dispatcher.run(args.map(shellWord).join(' '), localAdmin('cli'));
+    app.engine.settings.stop();
+    if (json) {
+      process.stdout.write(`${JSON.stringify(result.status === 'ok' ? (result.reply.data ?? {}) : { error: result.reply.text, status: result.status }, null, 2)}\n`);
+    } else {
+      const data = result.reply.data as { csv?: unknown } | undefined;
+      if (result.status === 'ok' && typeof data?.csv === 'string') process.stdout.write(data.csv);
+      else (result.status === 'ok' ? process.stdout : process.stderr).write(`${replyToPlainText(result.reply)}\n`);
+    }
+    return exitCode(result.status);
+  } finally {
+    await conn.close();
+  }
+}
+
+/** The shell already split the words: quote each again so the grammar sees the same words. */
+function shellWord(word: string): string {
+  if (/^[{[]/.test(word)) return word; // a JSON payload stays as it is
+  if (/^--[a-z][a-z0-9-]*=/.test(word)) {
+    const eq = word.indexOf('=');
+    return `${word.slice(0, eq + 1)}${quote(word.slice(eq + 1))}`;
+  }
+  return /^--[a-z]/i.test(word) ? word : quote(word);
+}
+
+function quote(s: string): string {
+  return /^[\w.:@/+-]+$/.test(s) ? s : `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+async function runConsoleCommand(): Promise<number> {
+  const config = configOrExit();
+  const log = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', format: config.LOG_FORMAT, destination: 2 });
+  const conn = await connect(config, log);
+  const app = createApp({ config, db: conn.db, log });
+  await app.engine.start({ work: false });
+  await runConsole(app);
+  app.engine.settings.stop();
+  await conn.close();
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const json = argv.includes('--json');
+  const args = argv.filter((a) => a !== '--json');
+  if (args[0] === 'serve') {
+    const { serve } = await import('./main.ts');
+    await serve();
+    return 0;
+  }
+  if (args[0] === 'console') return runConsoleCommand();
+  return runOne(args, json);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`switchboard: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);
