@@ -97,3 +97,25 @@ describe('kill switch', () => {
     expect(all.every((r) => r.attempt === 1)).toBe(true);
   });
 });
+
+describe('dead-letter retry', () => {
+  it('a retried dead letter that then succeeds ends `retried`, with a fresh attempt budget', async () => {
+    flaky.failing = true;
+    const dead = nextEvent<DeadLetterDoc>(engine, 'dead-letter', (d) => d.jobName === 'test.flaky');
+    const { id } = await engine.enqueue('test.flaky', {});
+    const entry = await dead;
+    const { Ops } = await import('../../src/ops/index.ts');
+    const ops = new Ops(engine);
+    flaky.failing = false;
+    const ok = nextEvent<JobRunDoc>(engine, 'run', (r) => r?.jobId === id && r.outcome === 'success');
+    const res = await ops.deadLetters.retry({ ids: [String(entry._id)] }, { platform: 'cli', id: 'me', name: 'me' });
+    expect(res.done).toEqual([String(entry._id)]);
+    const run = await ok;
+    expect(run.attempt).toBe(1);
+    const after = await eventually(async () => {
+      const d = await t.db.collection<DeadLetterDoc>('deadLetters').findOne({ _id: entry._id });
+      return d?.status === 'retried' && d;
+    }, 'entry retried');
+    expect(after.actedBy?.id).toBe('me');
+  });
+});
