@@ -61,14 +61,18 @@ export class AttemptRunner {
       let finish!: () => void;
       const entry: InFlight = { controller, done: new Promise<void>((r) => (finish = r)) };
       this.inFlight.add(entry);
+      const writeJob = serialized();
+      // From the start: the lock was taken before Agenda got round to running the job.
+      const stopLock = this.renewLock(job, controller, writeJob);
       let failure: { error: unknown } | undefined;
       try {
-        failure = await this.attempt(def, job, controller);
+        failure = await this.attempt(def, job, controller, writeJob);
       } catch (err) {
         // Our own pipeline failed (database unreachable, ...): keep the job, try again soon.
         this.deps.log.error({ err, jobId: String(job.attrs._id), job: def.name }, 'attempt pipeline failed; job deferred');
         this.defer(job, PIPELINE_RETRY_MS);
       } finally {
+        await stopLock();
         this.inFlight.delete(entry);
         finish();
       }
@@ -82,7 +86,7 @@ export class AttemptRunner {
   }
 
   /** Returns the handler's error when the attempt failed; throws only when the pipeline itself fails. */
-  private async attempt(def: JobDefinition, job: Job, controller: AbortController): Promise<{ error: unknown } | undefined> {
+  private async attempt(def: JobDefinition, job: Job, controller: AbortController, writeJob: JobWrites): Promise<{ error: unknown } | undefined> {
     const { cols, settings, events } = this.deps;
     const jobId = String(job.attrs._id);
     const nextTick = job.attrs.repeatInterval || job.attrs.repeatAt ? job.attrs.nextRunAt : null;
@@ -96,10 +100,10 @@ export class AttemptRunner {
       return undefined;
     }
 
-    const state = await cols.agendaJobs.findOneAndUpdate(
-      { _id: new ObjectId(jobId) },
-      { $inc: { 'sb.attempts': 1 } },
-      { returnDocument: 'after' },
+    // The attempt starts when the guards admit it: rate limits count from this moment.
+    const startedAt = new Date();
+    const state = await writeJob(() =>
+      cols.agendaJobs.findOneAndUpdate({ _id: new ObjectId(jobId) }, { $inc: { 'sb.attempts': 1 } }, { returnDocument: 'after' }),
     );
     const attempt = state?.sb?.attempts ?? 1;
     const generation = state?.sb?.generation ?? 0;
@@ -108,11 +112,9 @@ export class AttemptRunner {
       backoffMs: settings.config<number>(`${def.name}.backoff_ms`),
     });
     const timeoutMs = def.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const runId = await startRun(cols, { jobId, jobName: def.name, attempt, worker: this.deps.worker, timeoutMs });
-    const startedAt = new Date();
+    const runId = await startRun(cols, { jobId, jobName: def.name, attempt, worker: this.deps.worker, timeoutMs, startedAt });
     const counts: Record<string, number> = {};
     const telemetry: JobRunDoc['telemetry'] = [];
-    const stopLock = this.renewLock(job, controller);
     const timer = setTimeout(() => controller.abort(new TimeoutError(timeoutMs)), timeoutMs);
 
     let outcome: AttemptOutcome = { ok: true, providerFault: false, void: false };
@@ -145,13 +147,13 @@ export class AttemptRunner {
       };
       await raceAbort(def.handler(ctx), controller.signal);
       await finishRun(cols, runId, { outcome: 'success', startedAt, counts, telemetry }).then((run) => events.emit('run', run));
-      await this.settleSuccess(jobId, nextTick !== null);
+      await this.settleSuccess(jobId, nextTick !== null, writeJob);
       log.info({ attempt, durationMs: Date.now() - startedAt.getTime(), counts }, 'job succeeded');
     } catch (err) {
       const error = describeError(err);
       if (err instanceof AbortedError || err instanceof DeferError) {
         outcome = { ok: false, providerFault: false, void: true };
-        await cols.agendaJobs.updateOne({ _id: new ObjectId(jobId) }, { $inc: { 'sb.attempts': -1 } });
+        await writeJob(() => cols.agendaJobs.updateOne({ _id: new ObjectId(jobId) }, { $inc: { 'sb.attempts': -1 } }));
         await finishRun(cols, runId, { outcome: 'aborted', startedAt, counts, telemetry, error });
         this.defer(job, err instanceof DeferError ? err.delayMs : 0);
         log.warn({ attempt, reason: error.message }, 'attempt did not count');
@@ -163,7 +165,7 @@ export class AttemptRunner {
       const run = await finishRun(cols, runId, { outcome: exhausted ? 'dead' : 'failed', startedAt, counts, telemetry, error });
       events.emit('run', run);
       if (exhausted) {
-        await this.deadLetter(job, def, { jobId, generation, attempt, error, payloadInvalid: err instanceof PayloadError });
+        await this.deadLetter(job, def, { jobId, generation, attempt, error, payloadInvalid: err instanceof PayloadError }, writeJob);
         job.attrs.nextRunAt = nextTick;
       } else {
         job.attrs.nextRunAt = new Date(Date.now() + backoffDelay(attempt, policy));
@@ -172,16 +174,15 @@ export class AttemptRunner {
       return { error: err };
     } finally {
       clearTimeout(timer);
-      stopLock();
       await gate.release(outcome);
     }
   }
 
-  private async settleSuccess(jobId: string, recurring: boolean): Promise<void> {
+  private async settleSuccess(jobId: string, recurring: boolean, writeJob: JobWrites): Promise<void> {
     const { cols } = this.deps;
     await cols.deadLetters.updateMany({ $or: [{ jobId }, { retryJobId: jobId }], status: 'retry_scheduled' }, { $set: { status: 'retried', actedAt: new Date() } });
     if (recurring) {
-      await cols.agendaJobs.updateOne({ _id: new ObjectId(jobId) }, { $set: { 'sb.attempts': 0 }, $unset: { 'sb.firstFailedAt': '' } });
+      await writeJob(() => cols.agendaJobs.updateOne({ _id: new ObjectId(jobId) }, { $set: { 'sb.attempts': 0 }, $unset: { 'sb.firstFailedAt': '' } }));
     }
   }
 
@@ -189,6 +190,7 @@ export class AttemptRunner {
     job: Job,
     def: JobDefinition,
     a: { jobId: string; generation: number; attempt: number; error: DeadLetterDoc['error']; payloadInvalid: boolean },
+    writeJob: JobWrites,
   ): Promise<void> {
     const { cols, events } = this.deps;
     // The budget's first attempt is the latest run numbered 1 of this job.
@@ -205,32 +207,63 @@ export class AttemptRunner {
     });
     // A recurring job starts its next tick with a fresh budget and a new generation.
     if (job.attrs.repeatInterval || job.attrs.repeatAt) {
-      await cols.agendaJobs.updateOne({ _id: new ObjectId(a.jobId) }, { $set: { 'sb.attempts': 0, 'sb.generation': a.generation + 1 } });
+      await writeJob(() => cols.agendaJobs.updateOne({ _id: new ObjectId(a.jobId) }, { $set: { 'sb.attempts': 0, 'sb.generation': a.generation + 1 } }));
     }
     if (created) events.emit('dead-letter', doc);
   }
 
-  /** Renews the lock while the handler runs; aborts the attempt if another worker took the job. */
-  private renewLock(job: Job, controller: AbortController): () => void {
+  /**
+   * Renews the lock now and while the attempt runs; aborts the attempt if another worker took the
+   * job. The returned stop waits for a renewal in flight: landing after Agenda's final save, it
+   * would lock the finished job again (and on FerretDB v1 write back the whole running-state
+   * document), so another worker would run it again once that lock expired.
+   */
+  private renewLock(job: Job, controller: AbortController, writeJob: JobWrites): () => Promise<void> {
     const { cols } = this.deps;
     const every = Math.max(250, Math.floor(this.deps.lockLifetimeMs / 3));
-    const timer = setInterval(async () => {
-      const now = new Date();
+    const renew = async () => {
+      let now = new Date();
       try {
         // Another worker that retook the job has started a run of its own: a newer lastRunAt.
-        const res = await cols.agendaJobs.updateOne(
-          { _id: new ObjectId(String(job.attrs._id)), lastRunAt: job.attrs.lastRunAt },
-          { $set: { lockedAt: now } },
-        );
+        const res = await writeJob(() => {
+          now = new Date();
+          return cols.agendaJobs.updateOne({ _id: new ObjectId(String(job.attrs._id)), lastRunAt: job.attrs.lastRunAt }, { $set: { lockedAt: now } });
+        });
         if (res.matchedCount === 1) job.attrs.lockedAt = now;
         else controller.abort(new AbortedError('lock_lost'));
       } catch (err) {
         this.deps.log.warn({ err, jobId: String(job.attrs._id) }, 'lock renewal failed; will retry');
       }
-    }, every);
+    };
+    // One renewal at a time, so stopping has a single write to wait for.
+    let inFlight: Promise<void> | undefined;
+    const tick = () => {
+      inFlight ??= renew().finally(() => (inFlight = undefined));
+    };
+    tick();
+    const timer = setInterval(tick, every);
     timer.unref();
-    return () => clearInterval(timer);
+    return async () => {
+      clearInterval(timer);
+      await inFlight;
+    };
   }
+}
+
+/** Runs one attempt's writes to its job document one at a time. */
+type JobWrites = <T>(write: () => Promise<T>) => Promise<T>;
+
+/**
+ * FerretDB v1 applies an update by writing the whole document it read back, so two updates of one
+ * job in flight at once (a lock renewal and the attempt counter) can lose one of them.
+ */
+function serialized(): JobWrites {
+  let tail: Promise<unknown> = Promise.resolve();
+  return (write) => {
+    const next = tail.then(write, write);
+    tail = next.catch(() => {});
+    return next;
+  };
 }
 
 /** Settles with the promise, or rejects with the signal's reason as soon as it aborts. */

@@ -1,18 +1,25 @@
 /**
- * Run claims: the one write that decides which worker runs a locked job.
+ * Run claims: the one write that decides which worker takes a due job.
  *
- * On MongoDB, Agenda's lock (`findOneAndUpdate`) is atomic and the claim always succeeds. FerretDB
- * v1 implements findAndModify and update as "query, then write the whole document back" with no
- * compare-and-set, so two workers can both "lock" the same job. An insert into a unique `_id` is
- * atomic on every server: the claim is keyed by the job and the state both racers read (its
- * scheduled time and last run), so exactly one of them wins; the loser leaves the job alone.
+ * FerretDB v1 implements findAndModify and update as "query, then write the whole document back"
+ * with no compare-and-set, so Agenda's lock (`findOneAndUpdate`) lets two workers both "lock" the
+ * same job, and the loser's write-back of the document it read can land after the winner has run
+ * the job, reverting it to due-and-never-run. So the claim comes first: an insert into a unique
+ * `_id` is atomic on every server, keyed by the job and the state the racers read (scheduled
+ * time, last run, lock time); exactly one wins, and only the winner writes the lock. The loser
+ * never writes the job.
+ *
+ * A claim whose state is still the job's state a lock lifetime later was never followed by a lock
+ * (its worker died, or the lock was undone): it may be taken over, or the job would wait forever.
  */
 import type { Collection, Db } from 'mongodb';
 import { MongoServerError } from 'mongodb';
-import { registerIndexes } from '../db/collections.ts';
+import { registerIndexes, type AgendaJobDoc } from '../db/collections.ts';
 
 export interface ClaimDoc {
+  /** The claim key, or `<key>#<ms>` for a takeover of a stale claim made at <ms>. */
   _id: string;
+  key: string;
   jobId: string;
   worker: string;
   at: Date;
@@ -21,29 +28,93 @@ export interface ClaimDoc {
 registerIndexes('jobClaims', [
   { key: { jobId: 1 }, name: 'jobId' },
   { key: { at: 1 }, name: 'at' },
+  { key: { key: 1, at: -1 }, name: 'key_at' },
 ]);
 
 interface Claimable {
   _id?: unknown;
   nextRunAt?: Date | null;
   lastRunAt?: Date | null;
+  lockedAt?: Date | null;
+  lastFinishedAt?: Date | null;
 }
+
+/** A due job as read before claiming it. */
+export type Candidate = Pick<AgendaJobDoc, '_id' | 'name' | 'nextRunAt' | 'lastRunAt' | 'lockedAt' | 'lastFinishedAt'>;
+const CANDIDATE_FIELDS = { _id: 1, name: 1, nextRunAt: 1, lastRunAt: 1, lockedAt: 1, lastFinishedAt: 1 };
+
+/** What Agenda asks for when it fills its queue (MongoJobRepository.getNextJobToRun). */
+export interface LockRequest {
+  name: string;
+  nextScanAt: Date;
+  /** Locks taken before this have expired. */
+  lockDeadline: Date;
+}
+
+/** Due jobs looked at per request: a claim lost to another worker moves on to the next one. */
+const CANDIDATES = 5;
+
+const ms = (d: Date | null | undefined, none: string) => (d ? String(d.getTime()) : none);
 
 export class RunClaims {
   private readonly col: Collection<ClaimDoc>;
   private readonly worker: string;
+  private readonly staleAfterMs: number;
 
-  constructor(db: Db, worker: string) {
+  /** `staleAfterMs`: the lock lifetime. */
+  constructor(db: Db, worker: string, staleAfterMs: number) {
     this.col = db.collection<ClaimDoc>('jobClaims');
     this.worker = worker;
+    this.staleAfterMs = staleAfterMs;
   }
 
-  /** True when this worker may run the job it just locked. */
-  async claim(job: Claimable): Promise<boolean> {
+  /**
+   * Agenda's "find and lock the next job" with the claim before the lock: reads due jobs (unlocked
+   * and due by `nextScanAt`, or locked before `lockDeadline`), claims one, and has `lock` write
+   * the lock, provided the job is still in the state it was read in.
+   */
+  async lockNext<T>(jobs: Collection<AgendaJobDoc>, req: LockRequest, lock: (job: Candidate) => Promise<T | undefined>): Promise<T | undefined> {
+    const candidates = await jobs
+      .find(
+        {
+          name: req.name,
+          disabled: { $ne: true },
+          $or: [{ lockedAt: { $eq: null }, nextRunAt: { $lte: req.nextScanAt } }, { lockedAt: { $lte: req.lockDeadline } }],
+        },
+        { projection: CANDIDATE_FIELDS, sort: { nextRunAt: 1, priority: -1 }, limit: CANDIDATES },
+      )
+      .toArray();
+    for (const job of candidates) {
+      const claim = await this.claim(job);
+      if (!claim) continue;
+      const locked = await lock(job);
+      if (locked) return locked;
+      // The job moved on meanwhile; it may come back to this state (unlocked), so do not hold it.
+      await this.col.deleteOne({ _id: claim });
+    }
+    return undefined;
+  }
+
+  /** Claims the job in the state it was read in; returns the claim's id, or undefined if another worker has it. */
+  async claim(job: Claimable): Promise<string | undefined> {
     const jobId = String(job._id);
-    const key = `${jobId}:${job.nextRunAt?.getTime() ?? 'none'}:${job.lastRunAt?.getTime() ?? 'never'}`;
+    const key = `${jobId}:${ms(job.nextRunAt, 'none')}:${ms(job.lastRunAt, 'never')}:${ms(job.lockedAt, 'unlocked')}`;
+    if (await this.insert(key, key, jobId)) return key;
+    // A claim on this state is not older than the times the state holds (a due nextRunAt, the
+    // last run, lock and finish): while they are recent, skip the look-up.
+    const now = Date.now();
+    const times = [job.nextRunAt, job.lastRunAt, job.lockedAt, job.lastFinishedAt].map((d) => d?.getTime() ?? 0);
+    if (now - Math.max(...times.filter((t) => t <= now)) < this.staleAfterMs) return undefined;
+    const latest = await this.col.find({ key }).sort({ at: -1 }).limit(1).next();
+    if (!latest || now - latest.at.getTime() < this.staleAfterMs) return undefined;
+    // Everyone who saw this stale claim races for the same takeover id: one wins.
+    const takeover = `${key}#${latest.at.getTime()}`;
+    return (await this.insert(takeover, key, jobId)) ? takeover : undefined;
+  }
+
+  private async insert(id: string, key: string, jobId: string): Promise<boolean> {
     try {
-      await this.col.insertOne({ _id: key, jobId, worker: this.worker, at: new Date() });
+      await this.col.insertOne({ _id: id, key, jobId, worker: this.worker, at: new Date() });
       return true;
     } catch (err) {
       if (err instanceof MongoServerError && err.code === 11000) return false;

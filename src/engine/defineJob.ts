@@ -72,6 +72,38 @@ export interface JobDefinition<S extends z.ZodType = z.ZodType> {
   schedule?: string;
   /** Payload for the recurring run. */
   schedulePayload?: z.input<S>;
+  /** Lets `backfill start` run this job over a range, in resumable chunks (see src/engine/backfill.ts). */
+  backfill?: BackfillSpec;
+}
+
+/** What a backfill chunk gets: like a JobContext, with the run's parameters instead of a payload. */
+export interface BackfillContext<P = Record<string, unknown>> {
+  params: P;
+  backfillId: string;
+  /** 0-based position of the chunk in the plan. */
+  index: number;
+  log: Logger;
+  /** Aborted on shutdown, when the runner's lock is lost, and on its timeout. */
+  signal: AbortSignal;
+  count(name: string, n?: number): void;
+  telemetry(tool: string, data: Record<string, unknown>): void;
+  db: Db;
+}
+
+/**
+ * A job's backfill: `params` validates `--days`/`--limit`/the JSON payload, `plan` turns them into
+ * JSON chunk descriptors (stored with the run, so a resumed run does the same chunks), `runChunk`
+ * does one. A chunk may run twice (a crash mid-chunk): make it idempotent (upserts, unique ids).
+ */
+export interface BackfillSpec<P extends z.ZodType = z.ZodType, C = unknown> {
+  params: P;
+  plan(params: z.output<P>): C[] | Promise<C[]>;
+  runChunk(chunk: C, ctx: BackfillContext<z.output<P>>): Promise<unknown>;
+}
+
+/** Declares a backfill with its types inferred (identity function). */
+export function defineBackfill<P extends z.ZodType, C>(spec: BackfillSpec<P, C>): BackfillSpec<P, C> {
+  return spec;
 }
 
 const NAME = /^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)*$/;
@@ -88,6 +120,9 @@ export function defineJob<S extends z.ZodType>(def: JobDefinition<S>): JobDefini
   positive(def.timeoutMs, 'timeoutMs');
   positive(def.rateLimit?.rpm, 'rateLimit.rpm');
   positive(def.retry?.maxAttempts, 'retry.maxAttempts');
+  if (def.backfill && (typeof def.backfill.plan !== 'function' || typeof def.backfill.runChunk !== 'function')) {
+    throw new Error(`job ${def.name}: backfill needs plan() and runChunk()`);
+  }
   return Object.freeze({ ...def });
 }
 

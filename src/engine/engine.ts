@@ -2,17 +2,17 @@
  * The engine: Agenda over MongoDB, with every job run through one attempt pipeline
  * (src/engine/attempt.ts) and guards checked both before a job is locked and before it runs.
  */
-import { EventEmitter } from 'node:events';
-import { Agenda } from 'agenda';
+import { EventEmitter, once } from 'node:events';
+import { Agenda, toJobId, type JobParameters } from 'agenda';
 import { MongoBackend } from '@agendajs/mongo-backend';
 import type { Db } from 'mongodb';
 import type { Config } from '../config.ts';
-import { collections, ensureIndexes, type SwitchboardCollections } from '../db/collections.ts';
+import { collections, ensureIndexes, type AgendaJobDoc, type SwitchboardCollections } from '../db/collections.ts';
 import type { Logger } from '../log.ts';
 import { AttemptRunner } from './attempt.ts';
 import type { JobDefinition, JobRegistry } from './defineJob.ts';
 import { PayloadError } from './errors.ts';
-import { holdGuard, type Guard } from './guards.ts';
+import { holdGuard, passGuards, type Guard } from './guards.ts';
 import { RunClaims } from './claims.ts';
 import { reconcileDeadLetters } from './reconcile.ts';
 import { SettingsStore } from './settings.ts';
@@ -27,8 +27,8 @@ export interface EngineOptions {
   config: EngineConfig;
   log: Logger;
   jobs: JobRegistry;
-  /** Guards after the kill switch and pauses (breakers, rate limits, concurrency). */
-  guards?: Guard[];
+  /** Guards after the kill switch and pauses (breakers, rate limits, concurrency), built on the engine's settings. */
+  guards?: Guard[] | ((settings: SettingsStore) => Guard[]);
 }
 
 export interface EnqueueOptions {
@@ -58,6 +58,8 @@ export class Engine extends EventEmitter {
   private readonly guards: Guard[];
   private working = false;
   private started = false;
+  /** Jobs Agenda runs here, from its 'start' to its 'complete' (after it saved the job's state). */
+  private readonly agendaRunning = new Set<string>();
 
   constructor(opts: EngineOptions) {
     super();
@@ -67,18 +69,26 @@ export class Engine extends EventEmitter {
     this.jobs = opts.jobs;
     this.cols = collections(opts.db);
     this.settings = new SettingsStore(this.cols.settings, opts.config.GUARD_REFRESH_MS);
-    this.guards = [holdGuard(this.settings, opts.config.GUARD_REFRESH_MS * 2), ...(opts.guards ?? [])];
+    const more = typeof opts.guards === 'function' ? opts.guards(this.settings) : (opts.guards ?? []);
+    this.guards = [holdGuard(this.settings, opts.config.GUARD_REFRESH_MS * 2), ...more];
 
     const backend = new MongoBackend({ mongo: opts.db, collection: 'agendaJobs' });
     const repo = backend.repository;
-    const claims = new RunClaims(opts.db, opts.config.WORKER_NAME);
-    const getNext = repo.getNextJobToRun.bind(repo);
+    const claims = new RunClaims(opts.db, opts.config.WORKER_NAME, opts.config.ENGINE_LOCK_LIFETIME_MS);
     // Guards that can answer from cache keep held jobs untouched in the queue: not even locked.
-    repo.getNextJobToRun = async (name, ...rest) => {
+    // Otherwise the claim decides, before any write, which worker locks the job (see claims.ts).
+    repo.getNextJobToRun = async (name, nextScanAt, lockDeadline, _now, options) => {
       const def = this.jobs.get(name);
       if (def && this.guards.some((g) => g.heldBeforeLock?.(def))) return undefined;
-      const job = await getNext(name, ...rest);
-      return job && (await claims.claim(job)) ? job : undefined;
+      return claims.lockNext(this.cols.agendaJobs, { name, nextScanAt, lockDeadline }, async (job) => {
+        // Agenda's own lock takes an unlocked job in the state read; an expired lock is replaced.
+        if (job.lockedAt == null) return repo.lockJob({ _id: toJobId(String(job._id)), name, nextRunAt: job.nextRunAt } as JobParameters, options);
+        const res = await this.cols.agendaJobs.updateOne(
+          { _id: job._id, lockedAt: job.lockedAt },
+          { $set: { lockedAt: new Date(), lastModifiedBy: options?.lastModifiedBy ?? null } as Partial<AgendaJobDoc> },
+        );
+        return res.matchedCount === 1 ? ((await repo.getJobById(String(job._id))) ?? undefined) : undefined;
+      });
     };
     const unlockJob = repo.unlockJob.bind(repo);
     repo.unlockJob = async (job) => {
@@ -99,6 +109,8 @@ export class Engine extends EventEmitter {
       defaultLockLifetime: opts.config.ENGINE_LOCK_LIFETIME_MS,
     });
     this.agenda.on('error', (err) => this.log.error({ err }, 'agenda error'));
+    this.agenda.on('start', (job) => this.agendaRunning.add(String(job.attrs._id)));
+    this.agenda.on('complete', (job) => this.agendaRunning.delete(String(job.attrs._id)));
     this.runner = new AttemptRunner({
       db: opts.db,
       cols: this.cols,
@@ -115,11 +127,12 @@ export class Engine extends EventEmitter {
    * Connects, creates indexes, loads settings and defines the jobs. With `work: true` (serve)
    * it also schedules recurring jobs, reconciles the DLQ and starts taking jobs.
    */
-  async start(opts: { work: boolean }): Promise<void> {
+  async start(opts: { work: boolean; ensureIndexes?: boolean }): Promise<void> {
     if (this.started) throw new Error('engine already started');
     this.started = true;
     await this.agenda.ready;
-    await ensureIndexes(this.db);
+    // Workers create the indexes; a one-shot CLI command skips the round trips unless asked.
+    if (opts.work || opts.ensureIndexes) await ensureIndexes(this.db);
     await this.settings.start((err) => this.log.error({ err }, 'settings refresh failed'));
     for (const def of this.jobs.list()) this.define(def);
     if (!opts.work) return;
@@ -165,6 +178,14 @@ export class Engine extends EventEmitter {
     return { id, nextRunAt: job.attrs.nextRunAt ?? null };
   }
 
+  /**
+   * Runs the guard pipeline for work done on behalf of a job type outside Agenda (a backfill
+   * chunk): kill switch, pause, breaker, rate limit, concurrency. Release the grant when done.
+   */
+  admit(def: JobDefinition, key: string): ReturnType<typeof passGuards> {
+    return passGuards(this.guards, { def, jobId: key });
+  }
+
   /** Attempts running in this process now. */
   runningHere(): number {
     return this.runner.inFlight.size;
@@ -182,8 +203,19 @@ export class Engine extends EventEmitter {
     if (drained.timedOut) {
       this.log.warn({ running: drained.running }, 'grace period over: aborting running attempts');
       await this.runner.abortAll(10_000);
+      // Agenda saves an aborted job (unlocked, due again) after our processor returns: a process
+      // that exited before that would leave the job locked until its lock expired.
+      await this.agendaSaved(10_000);
     }
     await this.agenda.stop(false);
     this.log.info('engine stopped');
+  }
+
+  /** Waits, up to `timeoutMs`, until Agenda has saved every job it started here. */
+  private async agendaSaved(timeoutMs: number): Promise<void> {
+    const signal = AbortSignal.timeout(timeoutMs);
+    while (this.agendaRunning.size > 0 && !signal.aborted) {
+      await once(this.agenda, 'complete', { signal }).catch(() => {});
+    }
   }
 }

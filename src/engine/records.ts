@@ -11,6 +11,8 @@ export interface RunStart {
   attempt: number;
   worker: string;
   timeoutMs: number;
+  /** When the guards admitted the attempt; now by default. */
+  startedAt?: Date;
 }
 
 /** Inserts the `running` record of an attempt and returns its id. */
@@ -18,7 +20,7 @@ export async function startRun(cols: SwitchboardCollections, start: RunStart): P
   const doc: JobRunDoc = {
     _id: new ObjectId(),
     ...start,
-    startedAt: new Date(),
+    startedAt: start.startedAt ?? new Date(),
     outcome: 'running',
     counts: {},
     telemetry: [],

@@ -105,7 +105,11 @@ describe('dead-letter retry', () => {
     const { id } = await engine.enqueue('test.flaky', {});
     const entry = await dead;
     const { Ops } = await import('../../src/ops/index.ts');
-    const ops = new Ops(engine);
+    const { FlowControl } = await import('../../src/flow/index.ts');
+    const { loadConfig } = await import('../../src/config.ts');
+    const flow = new FlowControl(t.db, loadConfig({}), engine.jobs);
+    flow.guards(engine.settings);
+    const ops = new Ops(engine, flow);
     flaky.failing = false;
     const ok = nextEvent<JobRunDoc>(engine, 'run', (r) => r?.jobId === id && r.outcome === 'success');
     const res = await ops.deadLetters.retry({ ids: [String(entry._id)] }, { platform: 'cli', id: 'me', name: 'me' });

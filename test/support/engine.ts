@@ -1,17 +1,20 @@
 /** Starts real engines on a test database with fast timings; stops them after the file. */
 import type { Db } from 'mongodb';
-import { afterAll } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { JobRegistry, type JobDefinition } from '../../src/engine/defineJob.ts';
 import { Engine, type EngineConfig } from '../../src/engine/engine.ts';
 import type { Guard } from '../../src/engine/guards.ts';
 import { silentLogger, createLogger } from '../../src/log.ts';
+import { onCleanup } from './mongo.ts';
 
 export const FAST: EngineConfig = {
   ...loadConfig({}),
-  ENGINE_PROCESS_EVERY_MS: 100,
-  GUARD_REFRESH_MS: 100,
-  ENGINE_LOCK_LIFETIME_MS: 1500,
+  // Every tick scans agendaJobs once per job type on FerretDB (it pushes down no filter but _id):
+  // fast enough for tests, slow enough not to load a 2-core machine running two test files.
+  ENGINE_PROCESS_EVERY_MS: 250,
+  GUARD_REFRESH_MS: 200,
+  // Short enough to see retakes, long enough for a loaded 2-core machine to renew in time.
+  ENGINE_LOCK_LIFETIME_MS: 6000,
   SHUTDOWN_GRACE_MS: 2000,
 };
 
@@ -34,7 +37,7 @@ export async function startEngine(db: Db, opts: StartEngineOptions): Promise<Eng
     guards: opts.guards,
   });
   await engine.start({ work: opts.work ?? true });
-  afterAll(() => engine.stop(500));
+  onCleanup(() => engine.stop(500));
   return engine;
 }
 

@@ -1,0 +1,138 @@
+/** `maintenance.cleanup` run through a real engine over seeded old and new documents. */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { ObjectId, type Document } from 'mongodb';
+import { useTestDb, type TestDb } from '../support/mongo.ts';
+import { startEngine, nextEvent } from '../support/engine.ts';
+import { deleteInBatches, maintenanceCleanupJob, RETENTION_SETTING } from '../../jobs/maintenanceCleanup.ts';
+import { configKey } from '../../src/engine/settings.ts';
+import type { JobRunDoc } from '../../src/db/collections.ts';
+import type { Engine } from '../../src/engine/engine.ts';
+
+const DAY = 24 * 3600_000;
+const ago = (ms: number) => new Date(Date.now() - ms);
+
+let t: TestDb;
+let engine: Engine;
+
+beforeAll(async () => {
+  t = await useTestDb('cleanup');
+  // Batches of 2, so every collection with more than two old documents takes several.
+  engine = await startEngine(t.db, { jobs: [maintenanceCleanupJob({ retentionDays: 30, batchSize: 2 })] });
+});
+// Registered while the file is collected: hooks registered in beforeAll do not run.
+afterAll(async () => {
+  await engine?.stop(500);
+  await t?.db.dropDatabase().catch(() => {});
+  await t?.client.close();
+});
+
+/** Enqueues one cleanup and resolves with its run record. */
+async function cleanupOnce(): Promise<JobRunDoc> {
+  const done = nextEvent<JobRunDoc>(engine, 'run', (r) => r.jobName === 'maintenance.cleanup');
+  const { id } = await engine.enqueue('maintenance.cleanup', {});
+  const run = await done;
+  expect(run).toMatchObject({ jobId: id, outcome: 'success' });
+  return run;
+}
+
+const seedRun = (tag: string, startedAt: Date) => ({
+  _id: new ObjectId(),
+  jobId: tag,
+  jobName: 'seed.job',
+  attempt: 1,
+  startedAt,
+  outcome: 'success',
+  counts: {},
+  telemetry: [],
+  worker: 'seed',
+  timeoutMs: 1000,
+});
+
+/** A one-off job as Agenda leaves it once finished, with overrides. */
+const seedJob = (tag: string, fields: Document) => ({
+  name: 'seed.job',
+  data: { tag },
+  type: 'normal',
+  priority: 0,
+  nextRunAt: null,
+  lockedAt: null,
+  lastRunAt: fields.lastFinishedAt ?? null,
+  failCount: null,
+  failReason: null,
+  repeatInterval: null,
+  repeatAt: null,
+  ...fields,
+});
+
+const tags = async (name: string, filter: Document = {}) =>
+  (await t.db.collection(name).find(filter).toArray()).map((d) => String(d.data?.tag ?? d.jobId ?? d._id)).sort();
+
+describe('maintenance.cleanup', () => {
+  it('deletes exactly the old runs, claims, expired chat actions and finished one-off jobs', async () => {
+    await t.db.collection('jobRuns').insertMany([
+      ...['old-1', 'old-2', 'old-3', 'old-4', 'old-5'].map((tag, i) => seedRun(tag, ago(31 * DAY + i * 1000))),
+      seedRun('new-1', ago(29 * DAY)),
+      seedRun('new-2', ago(3600_000)),
+    ] as never[]);
+    await t.db.collection('jobClaims').insertMany([
+      { _id: 'old-claim', key: 'old-claim', jobId: 'x', worker: 'w', at: ago(DAY + 60_000) },
+      { _id: 'new-claim', key: 'new-claim', jobId: 'y', worker: 'w', at: ago(23 * 3600_000) },
+    ] as never[]);
+    await t.db.collection('chatActions').insertMany([
+      { _id: 'expired-long-ago', kind: 'action', command: 'status', createdAt: ago(9 * DAY), expiresAt: ago(2 * DAY) },
+      { _id: 'used:expired-long-ago', kind: 'use', createdAt: ago(8 * DAY), expiresAt: ago(DAY + 60_000) },
+      { _id: 'expired-recently', kind: 'action', command: 'status', createdAt: ago(7 * DAY), expiresAt: ago(3600_000) },
+      { _id: 'valid', kind: 'action', command: 'status', createdAt: new Date(), expiresAt: new Date(Date.now() + DAY) },
+    ] as never[]);
+    await t.db.collection('agendaJobs').insertMany([
+      seedJob('done-old', { lastFinishedAt: ago(31 * DAY) }),
+      seedJob('done-old-after-retries', { lastFinishedAt: ago(40 * DAY), failCount: 0 }),
+      seedJob('done-old-no-failcount', { lastFinishedAt: ago(35 * DAY), failCount: undefined }),
+      seedJob('dead-old', { lastFinishedAt: ago(31 * DAY), failCount: 3, failReason: 'x', failedAt: ago(31 * DAY) }),
+      seedJob('done-recently', { lastFinishedAt: ago(29 * DAY) }),
+      seedJob('locked-old', { lastFinishedAt: ago(31 * DAY), lockedAt: ago(60_000) }),
+      seedJob('scheduled', { lastFinishedAt: ago(31 * DAY), nextRunAt: new Date(Date.now() + DAY) }),
+      seedJob('recurring-ended', { lastFinishedAt: ago(31 * DAY), repeatInterval: '1 hour' }),
+    ]);
+
+    const run = await cleanupOnce();
+    expect(run.counts).toEqual({ jobRuns: 5, jobClaims: 1, chatActions: 2, agendaJobs: 3 });
+    expect(await tags('jobRuns', { jobName: 'seed.job' })).toEqual(['new-1', 'new-2']);
+    expect(await tags('jobClaims', { worker: 'w' })).toEqual(['y']);
+    expect(await tags('chatActions')).toEqual(['expired-recently', 'valid']);
+    expect(await tags('agendaJobs', { name: 'seed.job' })).toEqual(['dead-old', 'done-recently', 'locked-old', 'recurring-ended', 'scheduled']);
+    // Its own records are recent: kept.
+    expect(await t.db.collection('jobRuns').countDocuments({ jobName: 'maintenance.cleanup' })).toBe(1);
+
+    // A second run finds nothing more.
+    const again = await cleanupOnce();
+    expect(again.counts).toEqual({ jobRuns: 0, jobClaims: 0, chatActions: 0, agendaJobs: 0 });
+  });
+
+  it('uses the runtime setting runs.retention_days over the configured retention', async () => {
+    await t.db.collection('jobRuns').insertMany([seedRun('days-15', ago(15 * DAY)), seedRun('days-5', ago(5 * DAY))] as never[]);
+    await t.db.collection('agendaJobs').insertMany([
+      seedJob('done-15-days-ago', { lastFinishedAt: ago(15 * DAY) }),
+      seedJob('done-5-days-ago', { lastFinishedAt: ago(5 * DAY) }),
+    ]);
+    await engine.settings.set(configKey(RETENTION_SETTING), 10);
+    try {
+      const run = await cleanupOnce();
+      // 10 days: the 15-day-old ones, and the 29-day-old ones the 30-day default kept.
+      expect(run.counts).toMatchObject({ jobRuns: 2, agendaJobs: 2 });
+    } finally {
+      await engine.settings.unset(configKey(RETENTION_SETTING));
+    }
+    expect(await tags('jobRuns', { jobName: 'seed.job' })).toEqual(['days-5', 'new-2']);
+    expect(await tags('agendaJobs', { name: 'seed.job' })).toEqual(['dead-old', 'done-5-days-ago', 'locked-old', 'recurring-ended', 'scheduled']);
+  });
+
+  it('stops after maxBatches, leaving the rest for the next run', async () => {
+    const col = t.db.collection<{ _id: number; old: boolean }>('batchProbe');
+    await col.insertMany(Array.from({ length: 7 }, (_, i) => ({ _id: i, old: i < 6 })));
+    expect(await deleteInBatches(col, { old: true }, { batchSize: 2, maxBatches: 2 })).toBe(4);
+    expect(await col.countDocuments({ old: true })).toBe(2);
+    expect(await deleteInBatches(col, { old: true }, { batchSize: 2, maxBatches: 5 })).toBe(2);
+    expect(await col.find({}).map((d) => d._id).toArray()).toEqual([6]);
+  });
+});
