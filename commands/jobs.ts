@@ -88,9 +88,17 @@ export const jobsCommands = [
     }),
     async run(a, { ops, actor }) {
       if (a.dedupeWindow !== undefined && !a.dedupeKey) throw new UsageError('--dedupe-window needs --dedupe-key.');
+      if (a.wait && a.dedupeKey) throw new UsageError('--wait and --dedupe-key do not go together.');
       const at = a.at ? (Number.isNaN(Date.parse(a.at)) ? a.at : new Date(a.at)) : undefined;
-      const queued = await ops.jobs.run(a.name, a.payload, { at, dedupeKey: a.dedupeKey, enqueuedBy: `${actor.platform}:${actor.id}` });
+      const queued = await ops.jobs.run(a.name, a.payload, { at, dedupeKey: a.dedupeKey, dedupeWindowMs: a.dedupeWindow, enqueuedBy: `${actor.platform}:${actor.id}` });
       const audit = { target: `${a.name} ${queued.id}`, detail: { payload: a.payload } };
+      if (queued.duplicateOf) {
+        return {
+          text: `Skipped: ${a.name} with dedupe key "${a.dedupeKey}" was enqueued at ${fmtDate(queued.duplicateOf.at)} as ${queued.duplicateOf.id || '(being enqueued)'}, within the window.`,
+          data: { id: queued.id, job: a.name, status: 'skipped', duplicateOf: queued.duplicateOf },
+          audit: { ...audit, detail: { ...audit.detail, skipped: true } },
+        };
+      }
       if (!a.wait) {
         return {
           text: `Enqueued ${a.name} as ${queued.id}${queued.status === 'scheduled' ? ` for ${fmtDate(queued.nextRunAt)}` : ''}.`,

@@ -6,7 +6,9 @@ import { EventEmitter } from 'node:events';
 import type { Actor } from '../db/collections.ts';
 import type { Engine } from '../engine/engine.ts';
 import { KILL_SWITCH_KEY, type SwitchState } from '../engine/settings.ts';
-import { AuditLog } from './audit.ts';
+import { AuditLog, SYSTEM_ACTOR } from './audit.ts';
+import type { FlowControl } from '../flow/index.ts';
+import type { BreakerTransition } from '../flow/breakers.ts';
 import { DeadLetters } from './deadLetters.ts';
 import { Jobs } from './jobs.ts';
 import { computeStatus, type StatusData } from './status.ts';
@@ -33,10 +35,12 @@ export class Ops extends EventEmitter {
   readonly deadLetters: DeadLetters;
   readonly audit: AuditLog;
   readonly identities: Identities;
+  readonly flow: FlowControl;
 
-  constructor(engine: Engine) {
+  constructor(engine: Engine, flow: FlowControl) {
     super();
     this.engine = engine;
+    this.flow = flow;
     this.jobs = new Jobs(engine);
     this.deadLetters = new DeadLetters(engine);
     this.audit = new AuditLog(engine.db);
@@ -44,10 +48,18 @@ export class Ops extends EventEmitter {
     engine.on('dead-letter', (d) => this.emit('dead-letter', d));
     engine.on('run', (r) => this.emit('run', r));
     engine.settings.on('change', (c) => this.emit('setting', c));
+    flow.breakers.on('transition', (t: BreakerTransition) => {
+      this.emit('breaker', t);
+      this.audit
+        .record({ action: 'breaker_transition', actor: t.by ?? SYSTEM_ACTOR, target: t.provider, reason: t.reason, outcome: 'ok', detail: { from: t.from, to: t.to, failures: t.failures } })
+        .catch(() => {});
+    });
   }
 
   status(): Promise<StatusData> {
-    return computeStatus(this.engine.cols, this.engine.jobs, this.engine.settings);
+    return computeStatus(this.engine.cols, this.engine.jobs, this.engine.settings, async () =>
+      (await this.flow.breakers.list()).map((b) => ({ provider: b.provider, state: b.state })),
+    );
   }
 
   killSwitch(): KillSwitchView {

@@ -1,5 +1,5 @@
 /** Job operations: list, show, run (optionally waiting), cancel, pause and resume a job type. */
-import { ObjectId, type Filter } from 'mongodb';
+import { MongoServerError, ObjectId, type Filter } from 'mongodb';
 import type { Actor, AgendaJobDoc, JobRunDoc, SwitchboardCollections } from '../db/collections.ts';
 import type { Engine } from '../engine/engine.ts';
 import { PayloadError } from '../engine/errors.ts';
@@ -62,7 +62,17 @@ function jobObjectId(id: string): ObjectId {
 export interface RunOptions {
   at?: Date | string;
   dedupeKey?: string;
+  /** With dedupeKey: skip when the same key was enqueued this recently (default 1 h). */
+  dedupeWindowMs?: number;
   enqueuedBy?: string;
+}
+
+export const DEFAULT_DEDUPE_WINDOW_MS = 3600_000;
+
+interface DedupeDoc {
+  _id: string;
+  jobId: string;
+  at: Date;
 }
 
 export class Jobs {
@@ -92,18 +102,55 @@ export class Jobs {
   }
 
   /** Validates and enqueues; a bad payload or unknown job is a usage error naming the field. */
-  async run(name: string, payload: unknown, opts: RunOptions = {}): Promise<{ id: string; job: string; status: 'queued' | 'scheduled'; nextRunAt: Date | null }> {
+  async run(
+    name: string,
+    payload: unknown,
+    opts: RunOptions = {},
+  ): Promise<{ id: string; job: string; status: 'queued' | 'scheduled' | 'skipped'; nextRunAt: Date | null; duplicateOf?: { id: string; at: Date } }> {
     if (!this.engine.jobs.get(name)) {
       throw new UsageError(`Unknown job \`${name}\`. Known jobs: ${this.engine.jobs.names().join(', ')}.`);
     }
     try {
+      const def = this.engine.jobs.get(name)!;
+      const checked = def.payload.safeParse(payload ?? {});
+      if (!checked.success) throw new PayloadError(`${checked.error.issues[0]?.path.join('.') || 'payload'}: ${checked.error.issues[0]?.message}`);
+      if (opts.dedupeKey) {
+        const dup = await this.dedupe(name, opts.dedupeKey, opts.dedupeWindowMs ?? DEFAULT_DEDUPE_WINDOW_MS);
+        if (dup) return { id: dup.jobId, job: name, status: 'skipped', nextRunAt: null, duplicateOf: { id: dup.jobId, at: dup.at } };
+      }
       const { id, nextRunAt } = await this.engine.enqueue(name, payload, opts);
+      if (opts.dedupeKey) await this.db().collection<DedupeDoc>('dedupeKeys').updateOne({ _id: `${name}:${opts.dedupeKey}` }, { $set: { jobId: id } });
       const status = nextRunAt && nextRunAt.getTime() > Date.now() + 1000 ? 'scheduled' : 'queued';
       return { id, job: name, status, nextRunAt };
     } catch (err) {
       if (err instanceof PayloadError) throw new UsageError(`Payload refused: ${err.message}.`);
       throw err;
     }
+  }
+
+  private db() {
+    return this.engine.db;
+  }
+
+  /**
+   * The enqueue this one duplicates, if the key was used within the window. Taking a fresh key is
+   * a unique insert (atomic everywhere), so two simultaneous enqueues with one key make one job.
+   */
+  private async dedupe(job: string, key: string, windowMs: number): Promise<DedupeDoc | undefined> {
+    const col = this.db().collection<DedupeDoc>('dedupeKeys');
+    const _id = `${job}:${key}`;
+    const now = new Date();
+    try {
+      await col.insertOne({ _id, jobId: '', at: now });
+      return undefined;
+    } catch (err) {
+      if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
+    }
+    const existing = await col.findOne({ _id });
+    if (existing && now.getTime() - existing.at.getTime() < windowMs) return existing;
+    // The window has passed: this enqueue starts a new one.
+    await col.updateOne({ _id, at: existing?.at ?? now }, { $set: { at: now, jobId: '' } });
+    return undefined;
   }
 
   /** Waits for the first finished attempt of a job (polling its run records). */

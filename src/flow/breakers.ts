@@ -1,0 +1,168 @@
+/**
+ * Circuit breakers per provider, shared by every process through the `breakers` collection:
+ * `closed` → `open` after `breaker.<p>.threshold` consecutive provider failures → after
+ * `breaker.<p>.cooldown_ms` one trial attempt (`half-open`) → `closed` on its success, `open`
+ * again on its failure. While open, the provider's jobs are deferred to the end of the cool-down.
+ */
+import { EventEmitter } from 'node:events';
+import { MongoServerError, type Collection, type Db } from 'mongodb';
+import type { Actor } from '../db/collections.ts';
+import type { Guard, GuardDecision, AttemptOutcome } from '../engine/guards.ts';
+import type { SettingsStore } from '../engine/settings.ts';
+import { effective, providers, type ConfigContext } from './runtimeConfig.ts';
+
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+export interface BreakerDoc {
+  _id: string;
+  state: BreakerState;
+  failures: number;
+  openedAt: Date | null;
+  trialAt: Date | null;
+  updatedAt: Date;
+}
+
+export interface BreakerTransition {
+  provider: string;
+  from: BreakerState;
+  to: BreakerState;
+  failures: number;
+  by?: Actor;
+  reason: string;
+}
+
+/** A trial that has not reported back by then belonged to a worker that died. */
+const TRIAL_STALE_MS = 15 * 60_000;
+const WAIT_FOR_TRIAL_MS = 2_000;
+
+/** Emits 'transition' (BreakerTransition) for every state change made in this process. */
+export class Breakers extends EventEmitter {
+  private readonly col: Collection<BreakerDoc>;
+  private readonly trials: Collection<{ _id: string; at: Date }>;
+  private readonly settings: SettingsStore;
+  private readonly ctx: ConfigContext;
+  private cache = new Map<string, BreakerDoc>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(db: Db, settings: SettingsStore, ctx: ConfigContext) {
+    super();
+    this.col = db.collection<BreakerDoc>('breakers');
+    this.trials = db.collection('breakerTrials');
+    this.settings = settings;
+    this.ctx = ctx;
+  }
+
+  /** Keeps a cached view for the before-lock check; `refreshMs` like the settings. */
+  async start(refreshMs: number, onError: (err: unknown) => void): Promise<void> {
+    await this.refresh();
+    this.timer = setInterval(() => this.refresh().catch(onError), refreshMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  async refresh(): Promise<void> {
+    this.cache = new Map((await this.col.find({}).toArray()).map((d) => [d._id, d]));
+  }
+
+  private cooldown(provider: string): number {
+    return Number(effective(this.settings, `breaker.${provider}.cooldown_ms`, this.ctx));
+  }
+
+  private threshold(provider: string): number {
+    return Number(effective(this.settings, `breaker.${provider}.threshold`, this.ctx));
+  }
+
+  /** Every known provider's breaker (closed when it never failed). */
+  async list(): Promise<Array<{ provider: string; state: BreakerState; failures: number; openedAt: Date | null }>> {
+    await this.refresh();
+    const names = new Set([...providers(this.ctx.jobs), ...this.cache.keys()]);
+    return [...names].sort().map((p) => {
+      const d = this.cache.get(p);
+      return { provider: p, state: d?.state ?? 'closed', failures: d?.failures ?? 0, openedAt: d?.openedAt ?? null };
+    });
+  }
+
+  /** Closes a breaker by hand; returns the state it had. */
+  async reset(provider: string, by: Actor): Promise<BreakerState> {
+    const before = await this.col.findOne({ _id: provider });
+    await this.write(provider, { state: 'closed', failures: 0, openedAt: null, trialAt: null }, before?.state ?? 'closed', 'reset by hand', by);
+    return before?.state ?? 'closed';
+  }
+
+  private async write(provider: string, next: Omit<BreakerDoc, '_id' | 'updatedAt'>, from: BreakerState, reason: string, by?: Actor): Promise<void> {
+    const doc = { ...next, updatedAt: new Date() };
+    await this.col.updateOne({ _id: provider }, { $set: doc }, { upsert: true });
+    this.cache.set(provider, { _id: provider, ...doc });
+    if (from !== next.state) this.emit('transition', { provider, from, to: next.state, failures: next.failures, by, reason } satisfies BreakerTransition);
+  }
+
+  /** The guard: open → defer; cool-down over → one trial; half-open → others wait. */
+  guard(): Guard {
+    return {
+      name: 'breaker',
+      heldBeforeLock: (def) => {
+        const d = def.provider ? this.cache.get(def.provider) : undefined;
+        return d?.state === 'open' && !!d.openedAt && d.openedAt.getTime() + this.cooldown(def.provider!) > Date.now();
+      },
+      check: async ({ def }): Promise<GuardDecision> => {
+        const provider = def.provider;
+        if (!provider) return { ok: true };
+        const d = await this.col.findOne({ _id: provider });
+        if (!d || d.state === 'closed') return { ok: true, release: (o) => this.afterClosed(provider, o) };
+        const now = Date.now();
+        if (d.state === 'open') {
+          const left = (d.openedAt?.getTime() ?? 0) + this.cooldown(provider) - now;
+          if (left > 0) return { ok: false, delayMs: left, reason: `breaker of ${provider} open` };
+        } else if (d.trialAt && now - d.trialAt.getTime() < TRIAL_STALE_MS) {
+          return { ok: false, delayMs: WAIT_FOR_TRIAL_MS, reason: `breaker of ${provider} half-open: a trial is running` };
+        }
+        // Everyone who sees this state races for the same trial id; one wins.
+        const trialId = `${provider}:${d.openedAt?.getTime() ?? 0}:${d.trialAt?.getTime() ?? 0}`;
+        if (!(await this.claimTrial(trialId))) return { ok: false, delayMs: WAIT_FOR_TRIAL_MS, reason: `breaker of ${provider}: another worker runs the trial` };
+        await this.write(provider, { state: 'half-open', failures: d.failures, openedAt: d.openedAt, trialAt: new Date() }, d.state, 'cool-down over: one trial');
+        return { ok: true, release: (o) => this.afterTrial(provider, d, o) };
+      },
+    };
+  }
+
+  private async claimTrial(id: string): Promise<boolean> {
+    try {
+      await this.trials.insertOne({ _id: id, at: new Date() });
+      return true;
+    } catch (err) {
+      if (err instanceof MongoServerError && err.code === 11000) return false;
+      throw err;
+    }
+  }
+
+  private async afterClosed(provider: string, o: AttemptOutcome): Promise<void> {
+    if (o.void || (!o.ok && !o.providerFault)) return;
+    const d = await this.col.findOne({ _id: provider });
+    if (d && d.state !== 'closed') return; // another worker opened it meanwhile
+    if (o.ok) {
+      if (d?.failures) await this.write(provider, { state: 'closed', failures: 0, openedAt: null, trialAt: null }, 'closed', 'success');
+      return;
+    }
+    const failures = (d?.failures ?? 0) + 1;
+    const open = failures >= this.threshold(provider);
+    await this.write(
+      provider,
+      { state: open ? 'open' : 'closed', failures, openedAt: open ? new Date() : null, trialAt: null },
+      'closed',
+      open ? `${failures} consecutive failures` : 'failure',
+    );
+  }
+
+  private async afterTrial(provider: string, before: BreakerDoc, o: AttemptOutcome): Promise<void> {
+    if (o.ok) return this.write(provider, { state: 'closed', failures: 0, openedAt: null, trialAt: null }, 'half-open', 'trial succeeded');
+    if (o.providerFault && !o.void) {
+      return this.write(provider, { state: 'open', failures: before.failures + 1, openedAt: new Date(), trialAt: null }, 'half-open', 'trial failed');
+    }
+    // Inconclusive (not the provider's fault, or it did not run): another trial may go at once.
+    const openedAt = new Date(Date.now() - this.cooldown(provider));
+    return this.write(provider, { state: 'open', failures: before.failures, openedAt, trialAt: null }, 'half-open', 'trial inconclusive');
+  }
+}

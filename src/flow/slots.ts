@@ -1,0 +1,67 @@
+/**
+ * Numbered slots taken by inserting a unique `_id`: the one primitive that is atomic on MongoDB
+ * and on FerretDB v1 alike (a filtered update or `$inc` is not atomic on FerretDB v1). Rate
+ * limits take slot n of a minute window, concurrency takes slot n of a job type.
+ */
+import { MongoServerError, type Collection, type Db } from 'mongodb';
+
+export interface SlotDoc {
+  _id: string;
+  group: string;
+  holder: string;
+  at: Date;
+  expiresAt: Date;
+}
+
+export class Slots {
+  readonly col: Collection<SlotDoc>;
+  /** Per group, the lowest slot number that may still be free (saves inserts that would fail). */
+  private readonly hints = new Map<string, number>();
+
+  constructor(db: Db, collection: string) {
+    this.col = db.collection<SlotDoc>(collection);
+  }
+
+  /**
+   * Takes the first free slot of `group` below `limit`; returns its id, or undefined when all are
+   * taken. With `reclaimExpired`, a slot whose holder's time ran out (a crashed worker) is reused.
+   */
+  async take(group: string, limit: number, holder: string, ttlMs: number, reclaimExpired = false): Promise<string | undefined> {
+    const now = new Date();
+    for (let n = reclaimExpired ? 0 : (this.hints.get(group) ?? 0); n < limit; n++) {
+      const id = `${group}#${n}`;
+      if (await this.insert({ _id: id, group, holder, at: now, expiresAt: new Date(now.getTime() + ttlMs) })) {
+        if (!reclaimExpired) this.hints.set(group, n + 1);
+        return id;
+      }
+    }
+    if (!reclaimExpired) return undefined;
+    const expired = await this.col.find({ group, expiresAt: { $lt: now } }, { projection: { _id: 1, expiresAt: 1 } }).limit(limit).toArray();
+    for (const slot of expired) {
+      if (Number(slot._id.split('#').pop()) >= limit) continue;
+      await this.col.deleteOne({ _id: slot._id, expiresAt: slot.expiresAt });
+      if (await this.insert({ _id: slot._id, group, holder, at: now, expiresAt: new Date(now.getTime() + ttlMs) })) return slot._id;
+    }
+    return undefined;
+  }
+
+  /** Gives a slot back (only if `holder` still holds it). */
+  async release(id: string, holder: string): Promise<void> {
+    await this.col.deleteOne({ _id: id, holder });
+  }
+
+  /** Forgets hints of groups that no longer matter (old windows). */
+  forget(predicate: (group: string) => boolean): void {
+    for (const g of this.hints.keys()) if (predicate(g)) this.hints.delete(g);
+  }
+
+  private async insert(doc: SlotDoc): Promise<boolean> {
+    try {
+      await this.col.insertOne(doc);
+      return true;
+    } catch (err) {
+      if (err instanceof MongoServerError && err.code === 11000) return false;
+      throw err;
+    }
+  }
+}
