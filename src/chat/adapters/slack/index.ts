@@ -1,0 +1,104 @@
+/**
+ * The Slack adapter (Bolt): `/ops` slash command, buttons, and the alert-thread notifier.
+ * HTTP mode mounts Bolt on our HttpServer at `/slack/events` (verified with SLACK_SIGNING_SECRET);
+ * Socket Mode is used when SLACK_APP_TOKEN is set. SLACK_API_URL points the Web API elsewhere.
+ */
+import { App as BoltApp, SocketModeReceiver, type webApi } from '@slack/bolt';
+import type { App } from '../../../app.ts';
+import type { Config } from '../../../config.ts';
+import type { HttpServer } from '../../../http/server.ts';
+import { SlackAlertNotifier, type SlackAlertNotifierOptions } from './alertThreads.ts';
+import { boltLogger } from './boltLogger.ts';
+import { registerClicks } from './clicks.ts';
+import { Inflight, type SlackContext } from './context.ts';
+import { SlackDeliveries } from './deliveries.ts';
+import { SlackRouteReceiver } from './receiver.ts';
+import { SlackResponder } from './responder.ts';
+import { registerSlashCommand } from './slashCommand.ts';
+
+/** The path Slack posts slash commands, interactivity and events to. */
+export const SLACK_EVENTS_PATH = '/slack/events';
+
+const PRUNE_EVERY_MS = 3600_000;
+
+export interface SlackAdapter {
+  /** Stops receiving, waits for listener work in progress, stops the notifier. */
+  stop(): Promise<void>;
+  notifier: SlackAlertNotifier;
+  /** Resolves when no command or click is being worked on. */
+  idle(): Promise<void>;
+  bolt: BoltApp;
+}
+
+export interface StartSlackOptions {
+  /** Timings of the alert notifier (tests shorten them). */
+  alerts?: Pick<SlackAlertNotifierOptions, 'minUpdateIntervalMs' | 'threadReplyIntervalMs'>;
+}
+
+/** True when the config has what Slack needs: a bot token and a signing secret or an app token. */
+export function slackConfigured(config: Config): boolean {
+  return Boolean(config.SLACK_BOT_TOKEN && (config.SLACK_SIGNING_SECRET || config.SLACK_APP_TOKEN));
+}
+
+/**
+ * Web API client options: SLACK_API_URL, a request timeout, and retries that honour 429
+ * Retry-After. Callers never wait on them: commands answer after the ack, alerts are queued.
+ */
+export function slackClientOptions(config: Pick<Config, 'SLACK_API_URL'>): webApi.WebClientOptions {
+  return {
+    ...(config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {}),
+    retryConfig: { retries: 3, factor: 2, minTimeout: 1000, maxTimeout: 30_000, randomize: true },
+    timeout: 15_000,
+    rejectRateLimitedCalls: false,
+  };
+}
+
+/** Starts the Slack adapter for `serve` (HTTP mode needs `http` to be listening, or to listen later). */
+export async function startSlack(app: App, http: HttpServer, opts: StartSlackOptions = {}): Promise<SlackAdapter> {
+  const config = app.config;
+  if (!config.SLACK_BOT_TOKEN) throw new Error('SLACK_BOT_TOKEN is not set');
+  if (!config.SLACK_APP_TOKEN && !config.SLACK_SIGNING_SECRET) {
+    throw new Error('set SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode)');
+  }
+  const log = app.log.child({ component: 'slack' });
+  const logger = boltLogger(log);
+  const socketMode = Boolean(config.SLACK_APP_TOKEN);
+  const routeReceiver = socketMode ? undefined : new SlackRouteReceiver({ signingSecret: config.SLACK_SIGNING_SECRET!, log });
+  const receiver = routeReceiver ?? new SocketModeReceiver({ appToken: config.SLACK_APP_TOKEN!, logger, installerOptions: { clientOptions: slackClientOptions(config) } });
+  const bolt = new BoltApp({ token: config.SLACK_BOT_TOKEN, receiver, logger, clientOptions: slackClientOptions(config) });
+  bolt.error(async (err) => log.error({ err }, 'slack listener error'));
+
+  const ctx: SlackContext = {
+    app,
+    client: bolt.client,
+    responder: new SlackResponder(bolt.client, log),
+    deliveries: new SlackDeliveries(app.db),
+    inflight: new Inflight(log),
+    log,
+  };
+  registerSlashCommand(bolt, ctx);
+  registerClicks(bolt, ctx);
+  if (routeReceiver) http.route('POST', SLACK_EVENTS_PATH, routeReceiver.handle);
+  await bolt.start();
+
+  const prune = () => ctx.deliveries.prune().catch((err: unknown) => log.warn({ err }, 'pruning slackDeliveries failed'));
+  void prune();
+  const pruneTimer = setInterval(prune, PRUNE_EVERY_MS);
+  pruneTimer.unref();
+
+  const notifier = new SlackAlertNotifier({ client: bolt.client, db: app.db, channel: config.SLACK_ALERT_CHANNEL, tokens: app.tokens, log, ...opts.alerts });
+  log.info({ mode: socketMode ? 'socket' : 'http', command: config.SLACK_COMMAND, path: socketMode ? undefined : SLACK_EVENTS_PATH }, 'slack adapter started');
+  return {
+    bolt,
+    notifier,
+    idle: () => ctx.inflight.idle(),
+    async stop() {
+      clearInterval(pruneTimer);
+      await bolt.stop();
+      await ctx.inflight.idle();
+      await notifier.stop();
+    },
+  };
+}
+
+export { SlackAlertNotifier } from './alertThreads.ts';
