@@ -1,0 +1,51 @@
+/**
+ * Button clicks (callback queries whose data is an action token): answered at once, run through
+ * `dispatcher.click` as the clicker (same role check as typing it), then the message is edited to
+ * show the outcome ("✓ Retried 1 dead letter. — by Ana at …") without its keyboard. A clicker
+ * without the role gets the refusal as the callback answer and the message stays as it was; a
+ * second click learns who already did it.
+ */
+import type { CallbackQuery } from 'grammy/types';
+import type { App } from '../../../app.ts';
+import type { Invoker } from '../../dispatcher.ts';
+import { parseCommandLine } from '../../grammar.ts';
+import { fmtDate, type Reply } from '../../reply.ts';
+import { roleAllows } from '../../roles.ts';
+import { telegramInvoker, type TelegramDeps } from './context.ts';
+import { appendOutcome, escapeHtml, outcomeLine } from './render.ts';
+
+/** True when the token is live and the invoker's role may run its command (a quick pre-check). */
+async function mayRun(app: App, token: string, invoker: Invoker): Promise<boolean> {
+  const peeked = await app.tokens.peek(token);
+  if (peeked.status !== 'ok') return false;
+  const parsed = parseCommandLine(peeked.command);
+  const found = parsed.ok ? app.dispatcher.registry.resolve(parsed.value.words) : undefined;
+  return Boolean(found && roleAllows(invoker.role, found.spec.role));
+}
+
+const short = (text: string) => (text.length > 190 ? `${text.slice(0, 189)}…` : text);
+const hasMore = (r: Reply) => Boolean(r.title || r.fields?.length || r.table?.rows.length || r.actions?.length || r.text.includes('\n'));
+
+/** Handles one callback query. */
+export async function handleClick(deps: TelegramDeps, query: CallbackQuery): Promise<void> {
+  const { app, sender } = deps;
+  const api = sender.api;
+  const token = query.data ?? '';
+  const invoker = await telegramInvoker(app, query.from);
+  const early = token !== '' && (await mayRun(app, token, invoker));
+  if (early) await api.answerCallbackQuery(query.id).catch((err: unknown) => app.log.warn({ err }, 'answerCallbackQuery failed'));
+  const result = token
+    ? await app.dispatcher.click(token, invoker)
+    : { status: 'error' as const, reply: { text: 'This button has expired; run the command again.' } };
+  if (!early) {
+    await api.answerCallbackQuery(query.id, { text: short(result.reply.text), show_alert: result.status === 'denied' });
+    return; // refused, expired or already done: the message stays as it is
+  }
+  const msg = query.message;
+  if (!msg || result.status === 'denied' || ('alreadyDone' in result && result.alreadyDone)) return;
+  const chatId = msg.chat.id;
+  const before = (await sender.storedHtml(chatId, msg.message_id)) ?? escapeHtml(('text' in msg && msg.text) || '');
+  const line = outcomeLine(result.status === 'ok', result.reply.text, invoker.actor.name, fmtDate(new Date()));
+  await sender.editHtml(chatId, msg.message_id, appendOutcome(before, line));
+  if (result.status === 'ok' && hasMore(result.reply)) await sender.sendReply(chatId, result.reply);
+}

@@ -1,0 +1,145 @@
+/**
+ * The Telegram adapter (grammY). `startTelegram` serves the bot: long polling by the one process
+ * holding the `telegram-poller` lease, or the webhook at /auth/telegram/webhook when
+ * TELEGRAM_WEBHOOK_URL is set; each update runs once (update_id log). It returns the alert
+ * notifier for the owner's chat. `registerSignupRoutes` mounts the signup endpoints, with or
+ * without a token.
+ */
+import { randomBytes } from 'node:crypto';
+import { Bot } from 'grammy';
+import type { Update } from 'grammy/types';
+import type { App } from '../../../app.ts';
+import { mountSignupRoutes } from '../../../auth/routes.ts';
+import type { HttpServer } from '../../../http/server.ts';
+import { signupNotices } from './access.ts';
+import { configureApi, createApi, type ApiOptions } from './api.ts';
+import { BindCodes } from './bindCodes.ts';
+import { handleClick } from './clicks.ts';
+import type { TelegramDeps } from './context.ts';
+import { Lease } from './lease.ts';
+import { handleText } from './messages.ts';
+import { TelegramAlertNotifier, type TelegramNotifierOptions } from './notifier.ts';
+import { OwnerStore } from './owner.ts';
+import { Poller, type PollerOptions, type PollingTrouble } from './poller.ts';
+import { TelegramSender } from './sender.ts';
+import { createSignups } from './signups.ts';
+import { UpdateLog } from './updates.ts';
+import { keepRegisteringWebhook, mountWebhook, webhookSecret } from './webhook.ts';
+
+export { TelegramAlertNotifier } from './notifier.ts';
+
+export interface TelegramOptions extends PollerOptions, ApiOptions {
+  /** How long a poller's lease lasts without renewal (default 30 s; renewed every `renewMs`). */
+  leaseMs?: number;
+  alerts?: TelegramNotifierOptions;
+}
+
+export interface TelegramAdapter {
+  mode: 'polling' | 'webhook';
+  notifier: TelegramAlertNotifier;
+  /** Resolves when no update is being handled (tests). */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const RETENTION_MS = 7 * 24 * 3600_000;
+
+/** Starts the bot for TELEGRAM_BOT_TOKEN; see the module comment. */
+export async function startTelegram(app: App, http: HttpServer, opts: TelegramOptions = {}): Promise<TelegramAdapter> {
+  const { config } = app;
+  const token = config.TELEGRAM_BOT_TOKEN;
+  if (!token) throw new Error('TELEGRAM_BOT_TOKEN is not set');
+  const log = app.log.child({ component: 'telegram' });
+  const bot = new Bot(token, config.TELEGRAM_API_ROOT ? { client: { apiRoot: config.TELEGRAM_API_ROOT.replace(/\/+$/, '') } } : {});
+  configureApi(bot.api, log, opts);
+  const sender = new TelegramSender(bot.api, app.db, app.tokens);
+  const owner = new OwnerStore(app.db, app.engine.settings, app.ops.identities);
+  const deps: TelegramDeps = { app, sender, owner, codes: new BindCodes(app.db), signups: createSignups(app, sender), ownerId: config.TELEGRAM_OWNER_ID };
+  const updateLog = new UpdateLog(app.db, token);
+  const inFlight = new Set<Promise<void>>();
+  const mode = config.TELEGRAM_WEBHOOK_URL ? 'webhook' : 'polling';
+  let active = true;
+
+  bot.on('message:text', (ctx) => handleText(deps, { text: ctx.message.text, from: ctx.from, chat: ctx.chat }, ctx.me.username));
+  bot.on('callback_query:data', (ctx) => handleClick(deps, ctx.callbackQuery));
+  bot.on('callback_query', (ctx) => ctx.answerCallbackQuery());
+
+  let initializing: Promise<void> | undefined;
+  const ensureInit = () =>
+    (initializing ??= bot.init().catch((err: unknown) => {
+      initializing = undefined;
+      throw err;
+    }));
+
+  const handle = async (update: Update): Promise<void> => {
+    try {
+      await ensureInit();
+      await bot.handleUpdate(update);
+    } catch (err) {
+      const ref = randomBytes(3).toString('hex');
+      log.error({ err, ref, updateId: update.update_id }, 'Telegram update failed');
+      const chatId = update.message?.chat.id;
+      if (chatId) await sender.sendHtml(chatId, `That failed on our side (ref ${ref}); the details are in the server log.`).catch(() => {});
+    }
+  };
+  const receive = async (update: Update): Promise<void> => {
+    if (!active) return;
+    if (!(await updateLog.firstDelivery(update.update_id))) return void log.debug({ updateId: update.update_id }, 'duplicate Telegram update dropped');
+    const work: Promise<void> = handle(update).finally(() => inFlight.delete(work));
+    inFlight.add(work);
+  };
+  const onError = (t: PollingTrouble) => app.ops.emit('telegram-error', { ...t, mode });
+  const onRecovered = () => app.ops.emit('telegram-recovered', { mode });
+
+  let poller: Poller | undefined;
+  let webhookSetup: { stop(): Promise<void> } | undefined;
+  if (mode === 'webhook') {
+    const secret = webhookSecret(config.TELEGRAM_WEBHOOK_SECRET, token);
+    mountWebhook(http, { secret, receive, active: () => active });
+    webhookSetup = keepRegisteringWebhook({ api: bot.api, url: config.TELEGRAM_WEBHOOK_URL as string, secret, log, prepare: ensureInit, onError, onRecovered, backoffMs: opts.backoffMs });
+  } else {
+    const lease = new Lease(app.db, { name: 'telegram-poller', holder: `${config.WORKER_NAME}:${randomBytes(4).toString('hex')}`, ttlMs: opts.leaseMs ?? 30_000 });
+    const prepare = async () => {
+      await ensureInit();
+      await bot.api.deleteWebhook({ drop_pending_updates: false });
+    };
+    poller = new Poller({ api: bot.api, lease, log, prepare, receive, onError, onRecovered }, opts);
+    poller.start();
+  }
+
+  const notifier = new TelegramAlertNotifier({ db: app.db, sender, owner, tokens: app.tokens, log }, opts.alerts);
+  const onSignup = signupNotices(deps);
+  app.ops.on('signup', onSignup);
+  const prune = () => {
+    const before = new Date(Date.now() - RETENTION_MS);
+    Promise.all([updateLog.prune(before), sender.prune(before)]).catch((err: unknown) => log.warn({ err }, 'Telegram retention cleanup failed'));
+  };
+  prune();
+  const pruneTimer = setInterval(prune, 6 * 3600_000);
+  pruneTimer.unref();
+  log.info({ mode }, 'Telegram adapter started');
+
+  const idle = async () => {
+    while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+  };
+  return {
+    mode,
+    notifier,
+    idle,
+    async stop() {
+      active = false;
+      clearInterval(pruneTimer);
+      app.ops.off('signup', onSignup);
+      await poller?.stop();
+      await webhookSetup?.stop();
+      await idle();
+      await notifier.stop();
+    },
+  };
+}
+
+/** Mounts GET /auth/signup/status, POST /auth/signup/start and /auth/signup/verify (they explain when no token or owner is set). */
+export function registerSignupRoutes(app: App, http: HttpServer, opts: ApiOptions = {}): void {
+  const api = createApi(app.config, app.log.child({ component: 'telegram' }), opts);
+  mountSignupRoutes(http, createSignups(app, api ? new TelegramSender(api, app.db, app.tokens) : undefined));
+}

@@ -1,0 +1,101 @@
+/**
+ * The Telegram webhook, `POST /auth/telegram/webhook` on our HttpServer. A request without the
+ * matching `X-Telegram-Bot-Api-Secret-Token` gets 401 and nothing runs. A good one is answered as
+ * soon as its update_id is recorded (duplicates are dropped there); the work happens afterwards.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Api } from 'grammy';
+import type { Update } from 'grammy/types';
+import { sendJson, type HttpServer } from '../../../http/server.ts';
+import type { Logger } from '../../../log.ts';
+import type { PollingTrouble } from './poller.ts';
+
+export const WEBHOOK_PATH = '/auth/telegram/webhook';
+
+/** TELEGRAM_WEBHOOK_SECRET, or one derived from the bot token when it is unset (only the token holder knows it). */
+export function webhookSecret(configured: string | undefined, token: string): string {
+  return configured ?? createHash('sha256').update(`switchboard-telegram-webhook:${token}`).digest('base64url');
+}
+
+function sameSecret(given: string | string[] | undefined, want: string): boolean {
+  if (typeof given !== 'string') return false;
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(want).digest();
+  return timingSafeEqual(a, b) && given.length === want.length;
+}
+
+export interface WebhookOptions {
+  secret: string;
+  /** Records the update (false for a duplicate) and schedules its handling; resolves quickly. */
+  receive: (update: Update) => Promise<void>;
+  /** False once the adapter stopped: requests then get 503 so Telegram retries elsewhere. */
+  active: () => boolean;
+}
+
+/** Mounts the webhook route. */
+export function mountWebhook(http: HttpServer, opts: WebhookOptions): void {
+  http.route('POST', WEBHOOK_PATH, async (req, res, raw) => {
+    if (!sameSecret(req.headers['x-telegram-bot-api-secret-token'], opts.secret)) return sendJson(res, 401, { error: 'unauthorized' });
+    if (!opts.active()) return sendJson(res, 503, { error: 'not serving Telegram' });
+    let update: Update;
+    try {
+      update = JSON.parse(raw.toString('utf8')) as Update;
+    } catch {
+      return sendJson(res, 400, { error: 'expected a JSON update' });
+    }
+    if (!update || typeof update.update_id !== 'number') return sendJson(res, 400, { error: 'expected a Telegram update' });
+    await opts.receive(update);
+    sendJson(res, 200, { ok: true });
+  });
+}
+
+export interface WebhookRegistration {
+  api: Api;
+  url: string;
+  secret: string;
+  log: Logger;
+  /** Runs first (getMe). */
+  prepare: () => Promise<void>;
+  onError: (trouble: PollingTrouble) => void;
+  onRecovered?: () => void;
+  /** First retry delay (default 1 s), doubled up to 60 s. */
+  backoffMs?: number;
+}
+
+/** Calls setWebhook (with secret_token) until it works, logging and backing off; alerts after 3 failures. */
+export function keepRegisteringWebhook(r: WebhookRegistration): { stop(): Promise<void> } {
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  const run = (async () => {
+    let failures = 0;
+    const since = new Date();
+    while (!stopped) {
+      try {
+        await r.prepare();
+        await r.api.setWebhook(r.url, { secret_token: r.secret, allowed_updates: ['message', 'callback_query'] });
+        r.log.info({ url: r.url }, 'Telegram webhook registered');
+        if (failures >= 3) r.onRecovered?.();
+        return;
+      } catch (err) {
+        failures++;
+        r.log.error({ err, failures }, 'could not register the Telegram webhook; retrying');
+        if (failures === 3 || (failures > 3 && failures % 20 === 0)) r.onError({ failures, since, error: err instanceof Error ? err.message : String(err) });
+        const delay = Math.min(60_000, (r.backoffMs ?? 1000) * 2 ** Math.min(failures - 1, 16));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      wake?.();
+      await run;
+    },
+  };
+}
