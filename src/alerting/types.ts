@@ -34,6 +34,11 @@ export interface AlertEvent {
   alert: AlertView;
   /** For 'note' and 'updated': a line for the thread ("Retried by @ana", "12 more arrivals"). */
   note?: string;
+  /**
+   * Where ALERT_ROUTES sends this alert (src/alerting/routing.ts): a Slack channel (none: the
+   * notifier's default channel) and whether the Telegram owner gets it. Absent: everywhere.
+   */
+  route?: { slackChannel?: string; telegram: boolean };
 }
 
 /** A channel alerts are pushed to. Implementations keep their own message refs in `alerts`. */

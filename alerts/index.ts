@@ -1,0 +1,12 @@
+/** The alert rules Switchboard evaluates; one file per rule in this folder. Add yours to `builtinRules`. */
+import type { AlertRule } from '../src/alerting/rule.ts';
+import backlog from './backlog.ts';
+import breakerOpen from './breakerOpen.ts';
+import dlqGrowth from './dlqGrowth.ts';
+import failureCount from './failureCount.ts';
+import failureRate from './failureRate.ts';
+import staleRecurring from './staleRecurring.ts';
+import stuck from './stuck.ts';
+
+/** Every rule, evaluated by the `alerts.evaluate` job. */
+export const builtinRules: AlertRule[] = [failureRate, failureCount, backlog, stuck, dlqGrowth, breakerOpen, staleRecurring];

@@ -1,0 +1,90 @@
+/**
+ * `stale-recurring`: a recurring job (a definition with `schedule`) that has not succeeded within
+ * N of its intervals, judged by its last successful run in `jobRuns`.
+ */
+import { z } from 'zod';
+import type { AgendaJobDoc } from '../src/db/collections.ts';
+import { count, defineRule, duration, type Breach } from '../src/alerting/rule.ts';
+import { fmtDate, truncate } from '../src/chat/reply.ts';
+import { formatDuration, parseDuration } from '../src/util/duration.ts';
+
+/** The interval of a recurring job in ms: Agenda's number or words, else the gap between its last and next run (cron). */
+export function intervalMs(job: Partial<Pick<AgendaJobDoc, 'repeatInterval' | 'lastRunAt' | 'nextRunAt'>>): number | undefined {
+  const every = job.repeatInterval;
+  if (typeof every === 'number' && every > 0) return every;
+  if (typeof every === 'string') {
+    const words = every.trim().replace(/^(an?|one)\s+/i, '1 ');
+    const ms = /^\d+$/.test(words) ? Number(words) : parseDuration(words);
+    if (ms && ms > 0) return ms;
+  }
+  if (job.lastRunAt && job.nextRunAt && job.nextRunAt > job.lastRunAt) return job.nextRunAt.getTime() - job.lastRunAt.getTime();
+  return undefined;
+}
+
+/** The rule, for alerts/index.ts. */
+export default defineRule({
+  name: 'stale-recurring',
+  description: 'A recurring job that has not succeeded within N of its intervals (paused types, disabled jobs and an active kill switch are left out)',
+  params: z.object({
+    intervals: count(3, 'Intervals without a success the rule fires after', { int: true, min: 1 }),
+    clear_after: duration('0s', 'How long after a success before the alert resolves'),
+  }),
+  clearAfter: (p) => p.clear_after,
+  actions: [],
+  async evaluate({ now, params, cols, jobs, settings }) {
+    if (settings.killSwitch().active) return [];
+    const paused = new Set(settings.pausedJobs());
+    const names = jobs.list().filter((d) => d.schedule && !paused.has(d.name)).map((d) => d.name);
+    if (!names.length) return [];
+    const docs = await cols.agendaJobs
+      .find({ name: { $in: names }, repeatInterval: { $exists: true } }, { projection: { name: 1, repeatInterval: 1, nextRunAt: 1, lastRunAt: 1, failReason: 1, disabled: 1 } })
+      .limit(500)
+      .toArray();
+    const recurring = new Map<string, { job: (typeof docs)[number]; every: number; limit: number }>();
+    for (const job of docs) {
+      const every = intervalMs(job);
+      if (!job.disabled && every && !recurring.has(job.name)) recurring.set(job.name, { job, every, limit: params.intervals * every });
+    }
+    if (!recurring.size) return [];
+    // One query for every job's successes within its own limit (the widest limit bounds it).
+    const widest = Math.max(...[...recurring.values()].map((r) => r.limit));
+    const successes = await cols.jobRuns
+      .find({ jobName: { $in: [...recurring.keys()] }, startedAt: { $gte: new Date(now.getTime() - widest), $lte: now }, outcome: 'success' }, { projection: { jobName: 1, startedAt: 1, finishedAt: 1 } })
+      .toArray();
+    const fine = new Set(successes.filter((s) => now.getTime() - (s.finishedAt ?? s.startedAt).getTime() <= recurring.get(s.jobName)!.limit).map((s) => s.jobName));
+
+    const out: Breach[] = [];
+    for (const [name, { job, every, limit }] of recurring) {
+      if (fine.has(name)) continue;
+      // Never run and not yet overdue: too early to tell, without a query.
+      if (!job.lastRunAt && (!job.nextRunAt || now.getTime() - job.nextRunAt.getTime() <= limit)) continue;
+      const last = await cols.jobRuns.findOne({ jobName: name, startedAt: { $lte: now }, outcome: 'success' }, { sort: { jobName: 1, startedAt: -1 }, projection: { startedAt: 1, finishedAt: 1 } });
+      let since = last ? (last.finishedAt ?? last.startedAt) : undefined;
+      if (!since) {
+        const first = await cols.jobRuns.findOne({ jobName: name, startedAt: { $lte: now } }, { sort: { jobName: 1, startedAt: 1 }, projection: { startedAt: 1 } });
+        since = first?.startedAt ?? job.nextRunAt ?? undefined;
+      }
+      if (!since) continue;
+      const late = now.getTime() - since.getTime();
+      if (late <= limit) continue;
+      const missed = Math.floor(late / every);
+      out.push({
+        subject: name,
+        job: name,
+        count: missed,
+        title: `Recurring job not succeeding: ${name}`,
+        summary: `${name} (every ${formatDuration(every)}) has not succeeded for ${formatDuration(late)}: ${missed} intervals (fires after ${params.intervals})`,
+        facts: [
+          { label: 'Job', value: name },
+          { label: 'Schedule', value: `${String(job.repeatInterval)} (${formatDuration(every)})` },
+          { label: 'Last success', value: last ? fmtDate(since) : 'none on record' },
+          { label: 'Last run', value: fmtDate(job.lastRunAt) },
+          { label: 'Next run', value: fmtDate(job.nextRunAt) },
+          ...(job.failReason ? [{ label: 'Last error', value: truncate(job.failReason, 200) }] : []),
+        ],
+        hint: `Look at its last runs (\`jobs list --job ${name}\`); run it now with \`jobs run ${name}\` once fixed.`,
+      });
+    }
+    return out;
+  },
+});

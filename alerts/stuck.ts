@@ -1,0 +1,78 @@
+/**
+ * `stuck`: jobs whose lock expired (a dead worker), and attempts running past their timeout while
+ * still holding the job's lock (a hung one): locked jobs first (one query on `lockedAt`), then the
+ * `running` run records of those that have run for longer than the grace period.
+ */
+import { z } from 'zod';
+import { defineRule, duration, type Breach } from '../src/alerting/rule.ts';
+import { plural } from '../src/alerting/ruleQueries.ts';
+import { fmtDate } from '../src/chat/reply.ts';
+
+const SCAN_LIMIT = 2000;
+
+interface Stuck {
+  jobId: string;
+  since: Date;
+  why: 'timeout' | 'lock';
+}
+
+/** The rule, for alerts/index.ts. */
+export default defineRule({
+  name: 'stuck',
+  description: 'Attempts running longer than their timeout, or jobs whose lock expired (a dead or hung worker)',
+  params: z.object({
+    grace: duration('1m', 'Slack past the timeout or the lock lifetime before an attempt counts as stuck'),
+    clear_after: duration('10m', 'How long without stuck attempts before the alert resolves'),
+  }),
+  clearAfter: (p) => p.clear_after,
+  actions: ['pause-job'],
+  async evaluate({ now, params, cols, lockLifetimeMs }) {
+    const t = now.getTime();
+    const stuck = new Map<string, Stuck[]>();
+    const add = (job: string, s: Stuck) => stuck.set(job, [...(stuck.get(job) ?? []), s]);
+
+    const locked = await cols.agendaJobs
+      .find({ lockedAt: { $gte: new Date(0), $lte: now } }, { projection: { name: 1, lockedAt: 1, lastRunAt: 1 } })
+      .limit(SCAN_LIMIT)
+      .toArray();
+    const longRunning = new Map<string, (typeof locked)[number]>();
+    for (const j of locked) {
+      if (j.lockedAt!.getTime() < t - lockLifetimeMs - params.grace) add(j.name, { jobId: String(j._id), since: j.lockedAt!, why: 'lock' });
+      else if (j.lastRunAt && j.lastRunAt.getTime() < t - params.grace) longRunning.set(String(j._id), j);
+    }
+    if (longRunning.size) {
+      const runs = await cols.jobRuns
+        .find({ jobId: { $in: [...longRunning.keys()] }, outcome: 'running' }, { projection: { jobId: 1, jobName: 1, startedAt: 1, timeoutMs: 1 } })
+        .toArray();
+      for (const r of runs) {
+        const job = longRunning.get(r.jobId)!;
+        // The current attempt (no newer one started since), past its own timeout.
+        const current = !job.lastRunAt || job.lastRunAt.getTime() <= r.startedAt.getTime() + 1000;
+        if (current && r.startedAt.getTime() + (r.timeoutMs ?? 0) + params.grace < t && !stuck.get(r.jobName)?.some((s) => s.jobId === r.jobId)) {
+          add(r.jobName, { jobId: r.jobId, since: r.startedAt, why: 'timeout' });
+        }
+      }
+    }
+
+    const out: Breach[] = [];
+    for (const [job, list] of stuck) {
+      const oldest = list.reduce((a, b) => (a.since <= b.since ? a : b));
+      const timeouts = list.filter((s) => s.why === 'timeout').length;
+      out.push({
+        subject: job,
+        job,
+        count: list.length,
+        title: `Stuck attempts: ${job}`,
+        summary: `${plural(list.length, 'attempt')} of ${job} stuck (${timeouts} past their timeout, ${list.length - timeouts} with an expired lock)`,
+        facts: [
+          { label: 'Job', value: job },
+          { label: 'Stuck', value: `${list.length} (${timeouts} past timeout, ${list.length - timeouts} lock expired)` },
+          { label: 'Oldest since', value: fmtDate(oldest.since) },
+          { label: 'Jobs', value: list.slice(0, 3).map((s) => s.jobId).join(', ') + (list.length > 3 ? ', …' : '') },
+        ],
+        hint: 'A worker may be hung or gone: check `jobs show ID`; a job whose lock expired is retaken by a live worker.',
+      });
+    }
+    return out;
+  },
+});

@@ -1,0 +1,160 @@
+/**
+ * Where alerts live. Three collections, one writer each, because FerretDB v1 writes a filtered
+ * update back as a whole document (a concurrent write to another field of it can be lost):
+ * - `alerts` ({ _id: key }): lifecycle, written by the evaluator only; `refs.<notifier>` by notifiers;
+ * - `alertControls`: operators' acks, snoozes and manual resolves, insert-only (unique `_id`);
+ * - `alertNotices`: one insert per announced event (unique `_id`), so each is sent once; also the history.
+ */
+import { MongoServerError, type Collection, type Db } from 'mongodb';
+import type { ReplyField } from '../chat/reply.ts';
+import { registerIndexes, type Actor } from '../db/collections.ts';
+import type { AlertEventKind } from './types.ts';
+
+/** The lifecycle of one alert (rule + subject) across its episodes. */
+export interface AlertDoc {
+  /** rule + ':' + subject. */
+  _id: string;
+  rule: string;
+  subject: string;
+  job?: string;
+  provider?: string;
+  state: 'firing' | 'resolved';
+  /** 1 for the first firing; +1 each time it fires again after being resolved. */
+  episode: number;
+  title: string;
+  summary: string;
+  facts: ReplyField[];
+  hint?: string;
+  /** The size of the problem at the last evaluation (failures, backlog, ...). */
+  count: number;
+  peak: number;
+  /** Evaluations that found it breached in this episode. */
+  seen: number;
+  /** The count at the last 'opened' or 'updated' notification. */
+  notifiedCount: number;
+  firstSeenAt: Date;
+  lastSeenAt: Date;
+  /** Since when the subject has been clear (null while breached). */
+  clearSince: Date | null;
+  resolvedAt?: Date | null;
+  resolvedBy?: string | null;
+  resolveReason?: string | null;
+  /** After a manual resolve: no new episode before this time. */
+  quietUntil?: Date | null;
+  updatedAt: Date;
+  /** Message references, one entry per notifier; never written here. */
+  refs?: Record<string, unknown>;
+}
+
+/** What an operator did. */
+export type ControlKind = 'ack' | 'snooze' | 'resolve';
+
+/** An operator's action on one episode of an alert. */
+export interface AlertControlDoc {
+  _id: string;
+  key: string;
+  episode: number;
+  kind: ControlKind;
+  by: Actor;
+  at: Date;
+  until?: Date;
+  reason?: string;
+}
+
+/** An announced event: inserted once, before the notifiers hear of it. */
+export interface AlertNoticeDoc {
+  _id: string;
+  key: string;
+  episode: number;
+  kind: AlertEventKind;
+  note?: string;
+  at: Date;
+}
+
+registerIndexes('alerts', [
+  { key: { state: 1, lastSeenAt: -1 }, name: 'state_lastSeen' },
+  { key: { state: 1, resolvedAt: -1 }, name: 'state_resolvedAt' },
+]);
+registerIndexes('alertControls', [{ key: { key: 1, at: -1 }, name: 'key_at' }]);
+registerIndexes('alertNotices', [{ key: { key: 1, at: -1 }, name: 'key_at' }]);
+
+/** The lifecycle fields the evaluator writes (never `refs`). */
+export type AlertFields = Omit<AlertDoc, '_id' | 'refs'>;
+
+const isDuplicate = (err: unknown) => err instanceof MongoServerError && err.code === 11000;
+
+/** Reads and writes of the three alert collections. */
+export class AlertStore {
+  readonly alerts: Collection<AlertDoc>;
+  readonly controls: Collection<AlertControlDoc>;
+  readonly notices: Collection<AlertNoticeDoc>;
+
+  constructor(db: Db) {
+    this.alerts = db.collection<AlertDoc>('alerts');
+    this.controls = db.collection<AlertControlDoc>('alertControls');
+    this.notices = db.collection<AlertNoticeDoc>('alertNotices');
+  }
+
+  /** One alert by key (documents holding only a notifier's `refs` are not alerts of ours). */
+  get(key: string): Promise<AlertDoc | null> {
+    return this.alerts.findOne({ _id: key, state: { $in: ['firing', 'resolved'] } });
+  }
+
+  /** Firing alerts, and the alerts (any state) with the given keys. */
+  async forEvaluation(keys: string[]): Promise<Map<string, AlertDoc>> {
+    const [firing, named] = await Promise.all([
+      this.alerts.find({ state: 'firing' }).limit(5000).toArray(),
+      keys.length ? this.alerts.find({ _id: { $in: keys }, state: { $in: ['firing', 'resolved'] } }).toArray() : Promise.resolve([]),
+    ]);
+    return new Map([...named, ...firing].map((d) => [d._id, d]));
+  }
+
+  /** Alerts in a lifecycle state, newest first. */
+  list(state: AlertDoc['state'], limit: number): Promise<AlertDoc[]> {
+    const sort = state === 'resolved' ? { state: 1, resolvedAt: -1 } : { state: 1, lastSeenAt: -1 };
+    return this.alerts.find({ state }).sort(sort as never).limit(limit).toArray();
+  }
+
+  /** Writes lifecycle fields with `$set` (upserting a new alert); `refs` is left alone. */
+  async save(key: string, fields: Partial<AlertFields>): Promise<void> {
+    await this.alerts.updateOne({ _id: key }, { $set: fields }, { upsert: true });
+  }
+
+  /** Operators' actions on these alerts, oldest first. */
+  async controlsFor(keys: string[]): Promise<AlertControlDoc[]> {
+    if (!keys.length) return [];
+    return this.controls.find({ key: { $in: keys } }).sort({ at: 1 }).limit(10_000).toArray();
+  }
+
+  /** Records an operator action once: false if one with this id exists. */
+  async addControl(doc: AlertControlDoc): Promise<boolean> {
+    return this.insertOnce(this.controls, doc);
+  }
+
+  /** Claims the right to announce an event: true for exactly one caller per id. */
+  async claimNotice(doc: AlertNoticeDoc): Promise<boolean> {
+    return this.insertOnce(this.notices, doc);
+  }
+
+  /** Which of these notice ids were announced already. */
+  async announced(ids: string[]): Promise<Set<string>> {
+    if (!ids.length) return new Set();
+    const docs = await this.notices.find({ _id: { $in: ids } }, { projection: { _id: 1 } }).toArray();
+    return new Set(docs.map((d) => d._id));
+  }
+
+  /** The latest announced events of an alert, newest first. */
+  history(key: string, limit = 10): Promise<AlertNoticeDoc[]> {
+    return this.notices.find({ key }).sort({ key: 1, at: -1 }).limit(limit).toArray();
+  }
+
+  private async insertOnce<T extends { _id: string }>(col: Collection<T>, doc: T): Promise<boolean> {
+    try {
+      await col.insertOne(doc as never);
+      return true;
+    } catch (err) {
+      if (isDuplicate(err)) return false;
+      throw err;
+    }
+  }
+}
