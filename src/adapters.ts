@@ -1,5 +1,13 @@
-/** Starts the chat adapters and notifiers that the configuration asks for. */
+/**
+ * Starts what the configuration asks for: alerting (rules evaluated by the `alerts.evaluate`
+ * job, notifiers fed by it), the signup endpoints, Slack and Telegram.
+ */
 import type { App } from './app.ts';
+import { createAlerting } from './alerting/index.ts';
+import { startFirstSources } from './alerting/firstSources.ts';
+import type { Notifier } from './alerting/types.ts';
+import { slackConfigured, startSlack } from './chat/adapters/slack/index.ts';
+import { registerSignupRoutes, startTelegram } from './chat/adapters/telegram/index.ts';
 import type { HttpServer } from './http/server.ts';
 
 export interface Adapters {
@@ -7,9 +15,31 @@ export interface Adapters {
   stop(): Promise<void>;
 }
 
-export async function startAdapters(_app: App, _http: HttpServer): Promise<Adapters> {
-  const stops: Array<() => Promise<void>> = [];
+/** Mount routes before `http.listen()`; stop() in reverse order at shutdown. */
+export async function startAdapters(app: App, http: HttpServer): Promise<Adapters> {
+  const stops: Array<() => Promise<void> | void> = [];
   const names: string[] = [];
+  const notifiers: Notifier[] = [];
+  const alerting = createAlerting(app);
+  registerSignupRoutes(app, http);
+  if (slackConfigured(app.config)) {
+    const slack = await startSlack(app, http);
+    notifiers.push(slack.notifier);
+    names.push('slack');
+    stops.push(() => slack.stop());
+  }
+  if (app.config.TELEGRAM_BOT_TOKEN) {
+    const telegram = await startTelegram(app, http);
+    notifiers.push(telegram.notifier);
+    names.push(`telegram (${telegram.mode})`);
+    stops.push(() => telegram.stop());
+  }
+  for (const n of notifiers) alerting.service.addNotifier(n);
+  if (notifiers.length) {
+    // Kill switch and pauses alert at once; DLQ arrivals come through the dlq-growth rule.
+    const sources = startFirstSources(app.ops, notifiers, app.log, { deadLetters: false });
+    stops.push(() => sources.stop());
+  }
   return {
     names,
     async stop() {

@@ -10,13 +10,18 @@ import { Dispatcher, type Invoker } from './chat/dispatcher.ts';
 import type { Config } from './config.ts';
 import type { Actor } from './db/collections.ts';
 import type { JobDefinition } from './engine/defineJob.ts';
+import type { EngineRef } from './engine/backfill.ts';
 import { Engine } from './engine/engine.ts';
 import type { Guard } from './engine/guards.ts';
 import type { Logger } from './log.ts';
 import { Ops } from './ops/index.ts';
+import { FlowControl } from './flow/index.ts';
 
 export interface App {
   config: Config;
+  flow: FlowControl;
+  /** Stops the engine (graceful) and the background loops of this app. */
+  stop(graceMs?: number): Promise<void>;
   db: Db;
   log: Logger;
   engine: Engine;
@@ -32,15 +37,41 @@ export interface CreateAppOptions {
   /** Jobs beyond the built-ins and jobs/index.ts (tests). */
   extraJobs?: JobDefinition[];
   guards?: Guard[];
+  /** Test seam: a shorter rpm window. */
+  rateWindowMs?: number;
 }
 
 /** Builds the process's parts; call `app.engine.start({ work })` to connect them. */
 export function createApp(opts: CreateAppOptions): App {
-  const engine = new Engine({ db: opts.db, config: opts.config, log: opts.log, jobs: loadJobs(opts.config, opts.extraJobs), guards: opts.guards });
-  const ops = new Ops(engine);
+  // The backfill runner job needs the engine, which needs the jobs: filled in below.
+  const engineRef: EngineRef = {};
+  const jobs = loadJobs(opts.config, opts.extraJobs, { engineRef });
+  const flow = new FlowControl(opts.db, opts.config, jobs, { rateWindowMs: opts.rateWindowMs });
+  const engine = new Engine({
+    db: opts.db,
+    config: opts.config,
+    log: opts.log,
+    jobs,
+    guards: (settings) => [...flow.guards(settings), ...(opts.guards ?? [])],
+  });
+  engineRef.engine = engine;
+  const ops = new Ops(engine, flow);
   const tokens = new ActionTokens(opts.db);
   const dispatcher = new Dispatcher({ registry: commandRegistry(), ops, audit: ops.audit, tokens, log: opts.log });
-  return { config: opts.config, db: opts.db, log: opts.log, engine, ops, dispatcher, tokens };
+  return {
+    config: opts.config,
+    db: opts.db,
+    log: opts.log,
+    engine,
+    flow,
+    ops,
+    dispatcher,
+    tokens,
+    async stop(graceMs) {
+      flow.stop();
+      await engine.stop(graceMs);
+    },
+  };
 }
 
 /** The CLI and the console act as the local admin. */

@@ -6,7 +6,7 @@ import { createApp, localAdmin } from './app.ts';
 import { runConsole } from './chat/adapters/console.ts';
 import { exitCode } from './chat/dispatcher.ts';
 import { replyToPlainText } from './chat/reply.ts';
-import { configOrExitForServe as configOrExit } from './serveConfig.ts';
+import { configOrExit } from './configOrExit.ts';
 import { createLogger } from './log.ts';
 import { connect } from './runtime.ts';
 

@@ -38,6 +38,8 @@ export const envSchema = z.object({
   GUARD_REFRESH_MS: int(1000, 100),
   JOB_RUNS_RETENTION_DAYS: int(30, 1),
   HTTP_INVOKE_ALLOWED_HOSTS: csv,
+  /** Base URL of the discovery provider (jobs/discoveryHarvest.ts); the job is loaded only when set. */
+  DISCOVERY_URL: z.url({ protocol: /^https?$/ }).optional(),
 
   CB_FAILURE_THRESHOLD: int(5, 1),
   CB_COOLDOWN_MS: int(60_000, 0),

@@ -1,7 +1,7 @@
 /** Configuration for long-running commands: one line per problem on stderr, then exit 2. */
 import { ConfigError, loadConfig, type Config } from './config.ts';
 
-export function configOrExitForServe(): Config {
+export function configOrExit(): Config {
   try {
     return loadConfig();
   } catch (err) {

@@ -4,7 +4,7 @@
  */
 import { createApp, type App } from './app.ts';
 import { runConsole } from './chat/adapters/console.ts';
-import { configOrExitForServe } from './serveConfig.ts';
+import { configOrExit } from './configOrExit.ts';
 import { createLogger, type Logger } from './log.ts';
 import { registerHealthRoutes } from './http/health.ts';
 import { HttpServer } from './http/server.ts';
@@ -19,7 +19,7 @@ export interface Serving {
 
 /** Starts everything; resolves once the process is serving. */
 export async function startServing(opts: { console?: boolean } = {}): Promise<Serving> {
-  const config = configOrExitForServe();
+  const config = configOrExit();
   const log = createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT });
   const conn: Connection = await connect(config, log);
   const app = createApp({ config, db: conn.db, log });
@@ -37,7 +37,7 @@ export async function startServing(opts: { console?: boolean } = {}): Promise<Se
     (stopping ??= (async () => {
       log.info('shutting down');
       await adapters.stop();
-      await app.engine.stop();
+      await app.stop();
       await http.close();
       await conn.close();
     })());

@@ -59,7 +59,7 @@ export class Dispatcher {
     }
     const { words, options, payload } = parsed.value;
     if (words.length === 0 || words[0].toLowerCase() === 'help') {
-      return { status: 'ok', reply: helpReply(this.registry, words.slice(1), invoker.role) };
+      return this.finish(invoker, text, 'help', { status: 'ok', reply: helpReply(this.registry, words.slice(1), invoker.role) });
     }
     const found = this.registry.resolve(words);
     if (!found) {
@@ -70,7 +70,7 @@ export class Dispatcher {
     }
     const { spec, rest } = found;
     const action = spec.action ?? spec.path.join('_');
-    if (options.help === true) return { status: 'ok', reply: helpReply(this.registry, spec.path, invoker.role) };
+    if (options.help === true) return this.finish(invoker, text, 'help', { status: 'ok', reply: helpReply(this.registry, spec.path, invoker.role) });
     const bound = bindArgs(spec, rest, options, payload);
     if (!bound.ok) return this.finish(invoker, text, action, usage(spec, bound.error), spec);
     if (!roleAllows(invoker.role, spec.role)) {

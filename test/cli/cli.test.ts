@@ -65,7 +65,8 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-describe('switchboard CLI', () => {
+// Each test spawns several CLI processes (Node start, type stripping, connect): minutes on a loaded machine.
+describe('switchboard CLI', { timeout: 180_000 }, () => {
   it('status --json has the contract shape', async () => {
     const r = await cli(['--json', 'status']);
     expect(r.code).toBe(0);

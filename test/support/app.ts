@@ -1,5 +1,4 @@
 /** A whole Switchboard process (engine, ops, dispatcher) on a fresh test database. */
-import { afterAll } from 'vitest';
 import { createApp, type App } from '../../src/app.ts';
 import type { Invoker } from '../../src/chat/dispatcher.ts';
 import type { Role } from '../../src/chat/roles.ts';
@@ -7,7 +6,7 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import type { JobDefinition } from '../../src/engine/defineJob.ts';
 import type { Guard } from '../../src/engine/guards.ts';
 import { FAST, testLogger } from './engine.ts';
-import { useTestDb, type TestDb } from './mongo.ts';
+import { onCleanup, useTestDb, type TestDb } from './mongo.ts';
 
 export interface TestApp extends App {
   t: TestDb;
@@ -19,20 +18,23 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   config?: Partial<Config>;
   guards?: Guard[];
+  rateWindowMs?: number;
+  /** Reuse another app's database (a second process). */
+  db?: TestDb;
 }
 
 /** Starts an app (engine working unless `work: false`); stopped when the test file ends. */
 export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
-  const t = await useTestDb('app');
+  const t = opts.db ?? (await useTestDb('app'));
   const config: Config = Object.freeze({
     ...loadConfig(opts.env ?? {}),
     ...pickEngineTimings(),
     WORKER_NAME: `test-${Math.random().toString(36).slice(2, 8)}`,
     ...opts.config,
   });
-  const app = createApp({ config, db: t.db, log: testLogger(), extraJobs: opts.extraJobs, guards: opts.guards });
-  await app.engine.start({ work: opts.work ?? true });
-  afterAll(() => app.engine.stop(500));
+  const app = createApp({ config, db: t.db, log: testLogger(), extraJobs: opts.extraJobs, guards: opts.guards, rateWindowMs: opts.rateWindowMs });
+  await app.engine.start({ work: opts.work ?? true, ensureIndexes: true });
+  onCleanup(() => app.stop(500));
   return { ...app, t };
 }
 
