@@ -1,20 +1,13 @@
 /** `jobs list|show|run|retry-failed|cancel|pause|resume`. */
 import { z } from 'zod';
 import { command } from './define.ts';
+import { reason, duration as durationArg } from './args.ts';
 import { fmtDate, truncate } from '../src/chat/reply.ts';
 import { quoteArg } from '../src/chat/grammar.ts';
-import { parseDuration, formatDuration } from '../src/util/duration.ts';
+import { formatDuration } from '../src/util/duration.ts';
 import { UsageError } from '../src/ops/errors.ts';
 
-const reason = z.string({ error: 'a reason is required: --reason "why"' }).trim().min(1, 'a reason is required: --reason "why"');
-const duration = z.string().transform((s, ctx) => {
-  const ms = parseDuration(s);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: 'expected a duration like 15m, 1h or 7d' });
-    return z.NEVER;
-  }
-  return ms;
-});
+const duration = durationArg();
 const STATES = ['queued', 'running', 'scheduled', 'failed', 'completed'] as const;
 
 export const jobsCommands = [

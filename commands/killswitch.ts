@@ -1,9 +1,9 @@
 /** `killswitch status|on|off`: stop every new attempt everywhere; a reason is required both ways. */
 import { z } from 'zod';
 import { command } from './define.ts';
+import { reason } from './args.ts';
 import { fmtDate } from '../src/chat/reply.ts';
 
-const reason = z.string({ error: 'a reason is required: --reason "why"' }).trim().min(1, 'a reason is required: --reason "why"');
 
 export const killSwitchCommands = [
   command({

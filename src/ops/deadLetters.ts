@@ -6,6 +6,7 @@ import { ObjectId, type Filter } from 'mongodb';
 import type { Actor, DeadLetterDoc, SwitchboardCollections } from '../db/collections.ts';
 import type { Engine } from '../engine/engine.ts';
 import { OpsError } from './errors.ts';
+import { parseObjectId } from './ids.ts';
 
 export interface DeadLetterItem {
   id: string;
@@ -60,10 +61,7 @@ export function toItem(d: DeadLetterDoc): DeadLetterItem {
   };
 }
 
-function parseId(id: string): ObjectId {
-  if (!ObjectId.isValid(id) || id.length !== 24) throw new OpsError('invalid', `"${id}" is not a dead-letter id (24 hex characters).`);
-  return new ObjectId(id);
-}
+const parseId = (id: string): ObjectId => parseObjectId(id, 'dead-letter');
 
 export class DeadLetters {
   private readonly cols: SwitchboardCollections;

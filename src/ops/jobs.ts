@@ -5,6 +5,7 @@ import type { Engine } from '../engine/engine.ts';
 import { PayloadError } from '../engine/errors.ts';
 import { pauseKey, type SwitchState } from '../engine/settings.ts';
 import { OpsError, UsageError } from './errors.ts';
+import { parseObjectId } from './ids.ts';
 
 export type JobState = 'queued' | 'running' | 'scheduled' | 'failed' | 'completed';
 
@@ -54,10 +55,7 @@ function toItem(j: AgendaJobDoc): JobItem {
   };
 }
 
-function jobObjectId(id: string): ObjectId {
-  if (!ObjectId.isValid(id) || id.length !== 24) throw new OpsError('invalid', `"${id}" is not a job id (24 hex characters).`);
-  return new ObjectId(id);
-}
+const jobObjectId = (id: string): ObjectId => parseObjectId(id, 'job');
 
 export interface RunOptions {
   at?: Date | string;
