@@ -5,15 +5,12 @@
  * BENCH_JOBS, BENCH_RUNS and BENCH_DEAD shrink it (`BENCH_RUNS=200000 node bench/alertsEvaluate.ts`).
  * Prints seeding time, then each timed evaluation with its slowest rules, and the median.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { MongoClient, ObjectId, type Collection } from 'mongodb';
+import { ObjectId } from 'mongodb';
 import { createApp } from '../src/app.ts';
 import { createAlerting } from '../src/alerting/index.ts';
 import { loadConfig } from '../src/config.ts';
-import { findOrStartMongo } from '../src/db/localMongo.ts';
 import { silentLogger } from '../src/log.ts';
+import { benchDb, insertInBatches } from './support.ts';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 100_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 1_000_000);
@@ -26,19 +23,11 @@ const ERRORS = [
   { message: "Cannot read properties of undefined (reading 'id')", class: 'TypeError' },
 ];
 
-async function insertInBatches(col: Collection, n: number, make: (i: number) => Record<string, unknown>): Promise<void> {
-  for (let i = 0; i < n; i += 1000) {
-    await col.insertMany(Array.from({ length: Math.min(1000, n - i) }, (_, k) => make(i + k)), { ordered: false });
-  }
-}
-
-const dir = await mkdtemp(path.join(os.tmpdir(), 'sb-bench-'));
-const server = await findOrStartMongo({ url: process.env.MONGODB_URL, dataDir: dir });
-const client = await MongoClient.connect(server.url);
-const db = client.db(`bench_alerts_${Date.now()}`);
+const bench = await benchDb('bench_alerts');
+const db = bench.db;
 try {
   const app = createApp({ config: loadConfig({}), db, log: silentLogger() });
-  await app.engine.start({ work: false }); // creates the indexes
+  await app.engine.start({ work: false, ensureIndexes: true });
   const alerting = createAlerting(app);
   const now = Date.now();
   const t0 = Date.now();
@@ -98,7 +87,7 @@ try {
   ] as never);
   console.log(
     `seeded ${JOBS} jobs (${((tJobs - t0) / 1000).toFixed(1)} s), ${RUNS} runs (${((tRuns - tJobs) / 1000).toFixed(1)} s), ` +
-      `${DEAD} dead letters; total ${((Date.now() - t0) / 1000).toFixed(1)} s (${server.source})`,
+      `${DEAD} dead letters; total ${((Date.now() - t0) / 1000).toFixed(1)} s (${bench.source})`,
   );
 
   const times: number[] = [];
@@ -115,8 +104,5 @@ try {
   const sorted = [...times].sort((a, b) => a - b);
   console.log(`alerts.evaluate: ${times.map((t) => `${t.toFixed(0)} ms`).join(', ')}; median ${sorted[1].toFixed(0)} ms`);
 } finally {
-  await db.dropDatabase().catch(() => {});
-  await client.close();
-  await server.stop();
-  await rm(dir, { recursive: true, force: true });
+  await bench.close();
 }

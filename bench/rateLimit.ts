@@ -4,27 +4,21 @@
  * Run: `node bench/rateLimit.ts` (MONGODB_URL, else a local server in a temp dir). The window is
  * shortened to BENCH_WINDOW_MS (default 5 s) so the run takes seconds, not minutes.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { MongoClient } from 'mongodb';
 import { z } from 'zod';
 import { createApp, localAdmin } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import { findOrStartMongo } from '../src/db/localMongo.ts';
 import type { JobRunDoc } from '../src/db/collections.ts';
 import { defineJob } from '../src/engine/defineJob.ts';
 import { silentLogger } from '../src/log.ts';
+import { benchDb } from './support.ts';
 
 const WINDOW = Number(process.env.BENCH_WINDOW_MS ?? 5000);
 const RPM = Number(process.env.BENCH_RPM ?? 10);
 const JOBS = Number(process.env.BENCH_JOBS ?? 40);
 
 const job = defineJob({ name: 'bench.limited', payload: z.object({ i: z.number() }), async handler() {} });
-const dir = await mkdtemp(path.join(os.tmpdir(), 'sb-bench-'));
-const server = await findOrStartMongo({ url: process.env.MONGODB_URL, dataDir: dir });
-const client = await MongoClient.connect(server.url);
-const db = client.db(`bench_rate_${Date.now()}`);
+const bench = await benchDb('bench_rate');
+const db = bench.db;
 const config = Object.freeze({ ...loadConfig({}), ENGINE_PROCESS_EVERY_MS: 250, GUARD_REFRESH_MS: 200 });
 const apps = [1, 2].map((n) => createApp({ config: { ...config, WORKER_NAME: `bench-${n}` }, db, log: silentLogger(), extraJobs: [job], rateWindowMs: WINDOW }));
 try {
@@ -51,8 +45,5 @@ try {
   console.log(`workers used: ${[...new Set(done.map((r) => r.worker))].join(', ')}`);
 } finally {
   for (const app of apps) await app.stop(500);
-  await db.dropDatabase().catch(() => {});
-  await client.close();
-  await server.stop();
-  await rm(dir, { recursive: true, force: true });
+  await bench.close();
 }

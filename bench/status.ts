@@ -3,30 +3,19 @@
  * Run: `node bench/status.ts` (uses MONGODB_URL, else starts a local server in a temp dir).
  * Prints seeding time, then each timed `status` and the median.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { MongoClient, ObjectId } from 'mongodb';
+import { ObjectId } from 'mongodb';
 import { createApp, localAdmin } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import { findOrStartMongo } from '../src/db/localMongo.ts';
 import { silentLogger } from '../src/log.ts';
+import { benchDb, insertInBatches } from './support.ts';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 100_000);
 const DEAD = Number(process.env.BENCH_DEAD ?? 100_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 100_000);
 const NAMES = ['http.invoke', 'feeds.sync', 'inbox.generate', 'discovery.harvest', 'embeddings.batch'];
 
-async function insertInBatches(col: import('mongodb').Collection, n: number, make: (i: number) => Record<string, unknown>): Promise<void> {
-  for (let i = 0; i < n; i += 1000) {
-    await col.insertMany(Array.from({ length: Math.min(1000, n - i) }, (_, k) => make(i + k)), { ordered: false });
-  }
-}
-
-const dir = await mkdtemp(path.join(os.tmpdir(), 'sb-bench-'));
-const server = await findOrStartMongo({ url: process.env.MONGODB_URL, dataDir: dir });
-const client = await MongoClient.connect(server.url);
-const db = client.db(`bench_${Date.now()}`);
+const bench = await benchDb('bench_status');
+const db = bench.db;
 try {
   const now = Date.now();
   const t0 = Date.now();
@@ -69,7 +58,7 @@ try {
     worker: 'bench',
     timeoutMs: 1000,
   }));
-  console.log(`seeded ${JOBS} jobs, ${DEAD} dead letters, ${RUNS} runs in ${((Date.now() - t0) / 1000).toFixed(1)} s (${server.source})`);
+  console.log(`seeded ${JOBS} jobs, ${DEAD} dead letters, ${RUNS} runs in ${((Date.now() - t0) / 1000).toFixed(1)} s (${bench.source})`);
 
   const app = createApp({ config: loadConfig({}), db, log: silentLogger() });
   await app.engine.start({ work: false });
@@ -86,8 +75,5 @@ try {
   times.sort((a, b) => a - b);
   console.log(`status median over ${rounds}: ${times[Math.floor(rounds / 2)].toFixed(0)} ms`);
 } finally {
-  await db.dropDatabase().catch(() => {});
-  await client.close();
-  await server.stop();
-  await rm(dir, { recursive: true, force: true });
+  await bench.close();
 }

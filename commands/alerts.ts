@@ -1,23 +1,16 @@
 /** `alerts list|show|explain|ack|snooze|resolve`: alerts and what operators do with them. */
 import { z } from 'zod';
 import { command } from './define.ts';
+import { duration, reason } from './args.ts';
 import { fmtDate, truncate, type Reply } from '../src/chat/reply.ts';
 import { alertOpsFor } from '../src/alerting/index.ts';
 import type { AlertView } from '../src/alerting/types.ts';
-import { formatDuration, parseDuration } from '../src/util/duration.ts';
+import { formatDuration } from '../src/util/duration.ts';
 
 const STATES = ['firing', 'acknowledged', 'snoozed', 'resolved'] as const;
 const key = z.string({ error: 'give the alert KEY (see `alerts list`)' }).trim().min(1, 'give the alert KEY (see `alerts list`)');
 const MAX_SNOOZE_MS = 30 * 24 * 3600_000;
-const snoozeFor = z.string({ error: 'give a DURATION like 1h' }).transform((s, ctx) => {
-  const ms = parseDuration(s);
-  if (ms === undefined || ms < 60_000 || ms > MAX_SNOOZE_MS) {
-    ctx.addIssue({ code: 'custom', message: 'expected a duration from 1m to 30d, like 1h' });
-    return z.NEVER;
-  }
-  return ms;
-});
-const reason = z.string({ error: 'a reason is required: --reason "why"' }).trim().min(1, 'a reason is required: --reason "why"');
+const snoozeFor = duration({ min: 60_000, max: MAX_SNOOZE_MS, hint: 'expected a duration from 1m to 30d, like 1h', missing: 'give a DURATION like 1h' });
 
 /** The fields of an alert, as show and explain print them. */
 function alertFields(v: AlertView): Reply['fields'] {

@@ -6,9 +6,9 @@ import { parseDuration } from '../src/util/duration.ts';
 export const reason = z.string({ error: 'a reason is required: --reason "why"' }).trim().min(1, 'a reason is required: --reason "why"');
 
 /** A duration like 15m, 1h or 7d, in milliseconds, optionally bounded. */
-export function duration(bounds: { min?: number; max?: number; hint?: string } = {}) {
+export function duration(bounds: { min?: number; max?: number; hint?: string; missing?: string } = {}) {
   const hint = bounds.hint ?? 'expected a duration like 15m, 1h or 7d';
-  return z.string().transform((s, ctx) => {
+  return z.string({ error: bounds.missing ?? hint }).transform((s, ctx) => {
     const ms = parseDuration(s);
     if (ms === undefined || (bounds.min !== undefined && ms < bounds.min) || (bounds.max !== undefined && ms > bounds.max)) {
       ctx.addIssue({ code: 'custom', message: hint });

@@ -2,7 +2,8 @@
  * The alert rules this process evaluates (`alerts/index.ts`), their parameters, defaults and
  * descriptions, and the runtime values of those parameters (`config set alerts.<rule>.<param>`).
  */
-import type { z } from 'zod';
+import { z } from 'zod';
+import { declareConfigKey } from '../flow/runtimeConfig.ts';
 import { builtinRules } from '../../alerts/index.ts';
 import type { Logger } from '../log.ts';
 import { formatDuration } from '../util/duration.ts';
@@ -92,4 +93,22 @@ export function alertParamDecl(key: string, rules: readonly AlertRule[] = alertR
   const rule = findRule(info.rule, rules)!;
   const schema = info.param === 'enabled' ? ENABLED : (rule.params.shape as Record<string, z.ZodType>)[info.param];
   return { schema, info };
+}
+
+/** Reads `config set` text as the value a rule parameter takes: numbers, booleans, else the text. */
+function fromText(v: unknown): unknown {
+  if (typeof v !== 'string') return v;
+  if (v === 'true' || v === 'false') return v === 'true';
+  return v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
+}
+
+// Every rule parameter is a runtime key: `config get alerts` lists them, `config set` validates them.
+for (const p of alertParams()) {
+  const decl = alertParamDecl(p.key)!;
+  declareConfigKey({
+    pattern: p.key,
+    schema: z.preprocess(fromText, decl.schema),
+    description: p.description || `${p.rule}: ${p.param}`,
+    defaultFor: () => decl.schema.safeParse(undefined).data,
+  });
 }
