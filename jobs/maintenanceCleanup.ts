@@ -6,7 +6,10 @@
  * - `jobClaims` older than a day (a claim only matters while its job is being locked);
  * - `chatActions` (buttons and their uses) that expired more than a day ago;
  * - finished one-off `agendaJobs` older than the run retention that never failed for good: a
- *   job with a failCount may still have a pending DLQ entry, which can retry it.
+ *   job with a failCount may still have a pending DLQ entry, which can retry it;
+ * - flow-control slots (`rateWindows`, expired `concurrencySlots`, `breakerTrials`) older than a
+ *   day, `dedupeKeys` older than 30 days (the longest dedupe window that holds), and the alert
+ *   notices and operator controls older than the run retention.
  * Each collection's deletions are counted on the run (`ctx.count`).
  */
 import type { Collection, Db, Document, Filter } from 'mongodb';
@@ -58,7 +61,7 @@ export function maintenanceCleanupJob(opts: MaintenanceCleanupOptions) {
   const batches = { batchSize: opts.batchSize ?? 1000, maxBatches: opts.maxBatches ?? 50 };
   return defineJob({
     name: 'maintenance.cleanup',
-    description: 'Deletes old run records, claims, expired chat actions and finished one-off jobs.',
+    description: 'Deletes old run records, claims, slots, expired chat actions, old alert notices and finished one-off jobs.',
     payload: z.object({}),
     schedule: '15 minutes',
     concurrency: 1,
@@ -74,6 +77,12 @@ export function maintenanceCleanupJob(opts: MaintenanceCleanupOptions) {
         ['jobRuns', { startedAt: { $lt: runsBefore } }],
         ['jobClaims', { at: { $lt: dayAgo } }],
         ['chatActions', { expiresAt: { $lt: dayAgo } }],
+        ['rateWindows', { at: { $lt: dayAgo } }],
+        ['concurrencySlots', { expiresAt: { $lt: dayAgo } }],
+        ['breakerTrials', { at: { $lt: dayAgo } }],
+        ['dedupeKeys', { at: { $lt: new Date(now - 30 * DAY_MS) } }],
+        ['alertNotices', { at: { $lt: runsBefore } }],
+        ['alertControls', { at: { $lt: runsBefore } }],
         [
           'agendaJobs',
           {

@@ -95,8 +95,40 @@ describe('maintenance.cleanup', () => {
       seedJob('recurring-ended', { lastFinishedAt: ago(31 * DAY), repeatInterval: '1 hour' }),
     ]);
 
+    await t.db.collection('rateWindows').insertMany([
+      { _id: 'job:a@1#0', group: 'job:a@1', holder: 'x', at: ago(DAY + 60_000), expiresAt: ago(DAY) },
+      { _id: 'job:a@2#0', group: 'job:a@2', holder: 'y', at: ago(60_000), expiresAt: new Date(Date.now() + 60_000) },
+    ] as never[]);
+    await t.db.collection('concurrencySlots').insertMany([
+      { _id: 'job:a#0', group: 'job:a', holder: 'x', at: ago(3 * DAY), expiresAt: ago(2 * DAY) },
+      { _id: 'job:a#1', group: 'job:a', holder: 'y', at: ago(60_000), expiresAt: new Date(Date.now() + 60_000) },
+    ] as never[]);
+    await t.db.collection('dedupeKeys').insertMany([
+      { _id: 'a:old', jobId: 'x', at: ago(31 * DAY) },
+      { _id: 'a:new', jobId: 'y', at: ago(29 * DAY) },
+    ] as never[]);
+    await t.db.collection('alertNotices').insertMany([
+      { _id: 'old-notice', key: 'k', episode: 1, kind: 'opened', at: ago(31 * DAY) },
+      { _id: 'new-notice', key: 'k', episode: 2, kind: 'opened', at: ago(DAY) },
+    ] as never[]);
+
     const run = await cleanupOnce();
-    expect(run.counts).toEqual({ jobRuns: 5, jobClaims: 1, chatActions: 2, agendaJobs: 3 });
+    expect(run.counts).toEqual({
+      jobRuns: 5,
+      jobClaims: 1,
+      chatActions: 2,
+      rateWindows: 1,
+      concurrencySlots: 1,
+      breakerTrials: 0,
+      dedupeKeys: 1,
+      alertNotices: 1,
+      alertControls: 0,
+      agendaJobs: 3,
+    });
+    expect(await t.db.collection('rateWindows').find({}).map((d) => d._id).toArray()).toEqual(['job:a@2#0']);
+    expect(await t.db.collection('concurrencySlots').find({}).map((d) => d._id).toArray()).toEqual(['job:a#1']);
+    expect(await t.db.collection('dedupeKeys').find({}).map((d) => d._id).toArray()).toEqual(['a:new']);
+    expect(await t.db.collection('alertNotices').find({}).map((d) => d._id).toArray()).toEqual(['new-notice']);
     expect(await tags('jobRuns', { jobName: 'seed.job' })).toEqual(['new-1', 'new-2']);
     expect(await tags('jobClaims', { worker: 'w' })).toEqual(['y']);
     expect(await tags('chatActions')).toEqual(['expired-recently', 'valid']);
@@ -106,7 +138,7 @@ describe('maintenance.cleanup', () => {
 
     // A second run finds nothing more.
     const again = await cleanupOnce();
-    expect(again.counts).toEqual({ jobRuns: 0, jobClaims: 0, chatActions: 0, agendaJobs: 0 });
+    expect(Object.values(again.counts).every((n) => n === 0)).toBe(true);
   });
 
   it('uses the runtime setting runs.retention_days over the configured retention', async () => {
