@@ -4,6 +4,7 @@
  * that job has no pending dead letter left), the kill switch (`killswitch`), and paused job types
  * (`pause:<job>`); pauses and the kill switch are also noted in the open DLQ threads.
  */
+import { MongoServerError } from 'mongodb';
 import { quoteArg } from '../chat/grammar.ts';
 import { truncate } from '../chat/reply.ts';
 import type { DeadLetterDoc } from '../db/collections.ts';
@@ -76,6 +77,17 @@ function switchAlert(key: string, title: string, s: SwitchState, summary: string
   };
 }
 
+/** True for the one process whose insert of `id` into `alertNotices` succeeds (atomic everywhere). */
+async function announceOnce(ops: Ops, id: string): Promise<boolean> {
+  try {
+    await ops.engine.db.collection<{ _id: string; at: Date }>('alertNotices').insertOne({ _id: id, at: new Date() });
+    return true;
+  } catch (err) {
+    if (err instanceof MongoServerError && err.code === 11000) return false;
+    throw err;
+  }
+}
+
 /** Subscribes to `ops` and feeds the notifiers; call `stop()` at shutdown. */
 export function startFirstSources(ops: Ops, notifiers: Notifier[], log: Logger, opts: FirstSourcesOptions = {}): { stop(): void } {
   const open = new Map<string, AlertView>();
@@ -96,10 +108,12 @@ export function startFirstSources(ops: Ops, notifiers: Notifier[], log: Logger, 
     const before = open.get(`dlq:${d.jobName}`);
     send({ kind: before ? 'updated' : 'opened', alert: dlqAlert(d, before) });
   };
-  const onSetting = (c: SettingChange) => {
+  const onSetting = async (c: SettingChange) => {
     const now = c.value as SwitchState | undefined;
     const was = c.old as SwitchState | undefined;
     if (Boolean(now?.active) === Boolean(was?.active)) return;
+    // Every serving process sees the change; the first to record it announces it.
+    if (c.at && !(await announceOnce(ops, `setting:${c.key}:${c.at.getTime()}`))) return;
     const who = `${now?.by?.name ?? c.by?.name ?? 'someone'}${now?.reason ? `: ${now.reason}` : ''}`;
     if (c.key === 'killswitch') {
       noteDlqThreads(`Kill switch ${now?.active ? 'ON' : 'off'} by ${who}`);
@@ -126,7 +140,8 @@ export function startFirstSources(ops: Ops, notifiers: Notifier[], log: Logger, 
   };
 
   if (opts.deadLetters !== false) ops.on('dead-letter', onDeadLetter);
-  ops.on('setting', onSetting);
+  const onSettingSafe = (c: SettingChange) => void onSetting(c).catch((err: unknown) => log.error({ err, key: c.key }, 'setting alert failed'));
+  ops.on('setting', onSettingSafe);
   // One check at a time: the next is scheduled when the last one has finished.
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -144,7 +159,7 @@ export function startFirstSources(ops: Ops, notifiers: Notifier[], log: Logger, 
       stopped = true;
       clearTimeout(timer);
       ops.off('dead-letter', onDeadLetter);
-      ops.off('setting', onSetting);
+      ops.off('setting', onSettingSafe);
     },
   };
 }

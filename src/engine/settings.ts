@@ -24,6 +24,8 @@ export interface SettingChange {
   value: unknown;
   by?: Actor;
   reason?: string;
+  /** When the change was written: the same in every process that sees it. */
+  at?: Date;
 }
 
 /** Emits 'change' (SettingChange) for changes seen from any process, local writes included. */
@@ -60,7 +62,7 @@ export class SettingsStore extends EventEmitter {
       for (const [key, doc] of next) {
         const before = this.cache.get(key);
         if (!before || before.updatedAt.getTime() !== doc.updatedAt.getTime()) {
-          this.emit('change', { key, old: before?.value, value: doc.value, by: doc.updatedBy, reason: doc.reason });
+          this.emit('change', { key, old: before?.value, value: doc.value, by: doc.updatedBy, reason: doc.reason, at: doc.updatedAt });
         }
       }
       for (const [key, doc] of this.cache) {
@@ -82,7 +84,7 @@ export class SettingsStore extends EventEmitter {
     const before = await this.collection.findOneAndReplace({ _id: key }, doc, { upsert: true });
     const old = before?.value;
     this.cache.set(key, doc);
-    this.emit('change', { key, old, value, by, reason });
+    this.emit('change', { key, old, value, by, reason, at: doc.updatedAt });
     return { old };
   }
 
