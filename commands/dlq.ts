@@ -119,18 +119,19 @@ export const dlqCommands = [
     path: ['dlq', 'export'],
     summary: 'The open dead letters as CSV',
     usage: 'dlq export [--job NAME] [--status STATUS]',
-    description: 'The CLI streams the CSV to stdout; chat front ends attach it.',
+    description: 'The CLI streams the CSV (RFC 4180) to stdout; in chat the answer says how many rows and the command to run. With --json: { rows, csv }.',
     examples: ['dlq export --job http.invoke > dlq.csv'],
     role: 'viewer',
     args: z.object({ job: z.string().optional(), status: STATUS.optional() }),
     async run(a, { ops }) {
-      let csv = '';
-      let rows = -1;
-      for await (const line of ops.deadLetters.exportCsv(a)) {
-        csv += line;
-        rows++;
-      }
-      return { text: `${rows} dead letter${rows === 1 ? '' : 's'} exported as CSV.`, data: { csv, rows }, audit: { target: a.job ?? 'all' } };
+      const { total } = await ops.deadLetters.list({ job: a.job, status: a.status, limit: 1 });
+      const name = `dlq${a.job ? `-${a.job}` : ''}.csv`;
+      return {
+        text: `${total} dead letter${total === 1 ? '' : 's'} as CSV: run \`npx switchboard dlq export${a.job ? ` --job ${a.job}` : ''}${a.status ? ` --status ${a.status}` : ''} > ${name}\` to download.`,
+        file: { name, mime: 'text/csv', lines: () => ops.deadLetters.exportCsv(a) },
+        data: { rows: total },
+        audit: { target: a.job ?? 'all' },
+      };
     },
   }),
 ];

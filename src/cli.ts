@@ -2,6 +2,7 @@
  * `switchboard [--json] <command>`: one command as the local admin (exit 0 ok, 1 failed, 2 usage);
  * `switchboard console`: the interactive console; `switchboard serve`: the engine and adapters.
  */
+import { once } from 'node:events';
 import { createApp, localAdmin } from './app.ts';
 import { runConsole } from './chat/adapters/console.ts';
 import { exitCode } from './chat/dispatcher.ts';
@@ -18,18 +19,27 @@ async function runOne(args: string[], json: boolean): Promise<number> {
     const app = createApp({ config, db: conn.db, log });
     await app.engine.start({ work: false });
     const result = await app.dispatcher.run(args.map(shellWord).join(' '), localAdmin('cli'));
-    app.engine.settings.stop();
+    const file = result.status === 'ok' ? result.reply.file : undefined;
     if (json) {
-      process.stdout.write(`${JSON.stringify(result.status === 'ok' ? (result.reply.data ?? {}) : { error: result.reply.text, status: result.status }, null, 2)}\n`);
+      const data = file ? { ...(result.reply.data as object), csv: await collect(file.lines()) } : result.reply.data;
+      process.stdout.write(`${JSON.stringify(result.status === 'ok' ? (data ?? {}) : { error: result.reply.text, status: result.status }, null, 2)}\n`);
+    } else if (file) {
+      // Streamed: a large export never sits in memory whole.
+      for await (const line of file.lines()) if (!process.stdout.write(line)) await once(process.stdout, 'drain');
     } else {
-      const data = result.reply.data as { csv?: unknown } | undefined;
-      if (result.status === 'ok' && typeof data?.csv === 'string') process.stdout.write(data.csv);
-      else (result.status === 'ok' ? process.stdout : process.stderr).write(`${replyToPlainText(result.reply)}\n`);
+      (result.status === 'ok' ? process.stdout : process.stderr).write(`${replyToPlainText(result.reply)}\n`);
     }
+    app.engine.settings.stop();
     return exitCode(result.status);
   } finally {
     await conn.close();
   }
+}
+
+async function collect(lines: AsyncIterable<string>): Promise<string> {
+  let out = '';
+  for await (const line of lines) out += line;
+  return out;
 }
 
 /** The shell already split the words: quote each again so the grammar sees the same words. */

@@ -35,6 +35,11 @@ export interface Reply {
   ephemeral?: boolean;
   /** What `--json` prints. */
   data?: unknown;
+  /**
+   * A document too large for a message (a CSV export): the CLI streams its lines to stdout; chat
+   * front ends show `text`, which says how to get it.
+   */
+  file?: { name: string; mime: string; lines: () => AsyncIterable<string> };
   /** Filled by commands for the audit entry of this invocation. */
   audit?: { target?: string; reason?: string; detail?: Record<string, unknown> };
 }

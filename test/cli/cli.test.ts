@@ -116,6 +116,10 @@ describe('switchboard CLI', { timeout: 180_000 }, () => {
     const csv = await cli(['dlq', 'export', '--job', 'http.invoke']);
     expect(csv.stdout.split('\r\n')[0]).toBe('id,job,status,attempts,error_class,error,first_failed_at,last_failed_at,payload');
     expect(csv.stdout).toContain('"line one\nline ""two"""');
+    expect(csv.stdout.trimEnd().split('\r\n').length).toBeGreaterThanOrEqual(1 + list.json.total);
+    const asJson = await cli(['--json', 'dlq', 'export', '--job', 'http.invoke']);
+    expect(asJson.json.rows).toBe(list.json.total);
+    expect(asJson.json.csv).toBe(csv.stdout);
     const retry = await cli(['--json', 'dlq', 'retry', a]);
     expect(retry.json).toEqual({ retried: [a], skipped: [] });
     const again = await cli(['--json', 'dlq', 'retry', a]);
