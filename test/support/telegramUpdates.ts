@@ -91,6 +91,8 @@ export interface CallbackUpdateInput {
   username?: string;
   /** Text of that bot message (default ''). */
   messageText?: string;
+  /** The keyboard that message has now (Telegram sends it with the click). */
+  replyMarkup?: unknown;
   token?: string;
 }
 
@@ -111,6 +113,7 @@ export function callbackUpdate(input: CallbackUpdateInput): UpdateInput {
     chat: chatFor(input.chatId, input.chatId === input.fromId ? from : undefined),
     date: Math.floor(Date.now() / 1000),
     text: input.messageText ?? '',
+    ...(input.replyMarkup ? { reply_markup: input.replyMarkup } : {}),
   } as Message;
   return {
     callback_query: {

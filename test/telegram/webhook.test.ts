@@ -115,4 +115,35 @@ describe('Telegram webhook', () => {
     await h.click(OWNER, messageId, Retry);
     expect((await again.wait()).body.text).toMatch(/^Already done by User 1001 at /);
   });
+  it('a destructive button asks first: Cancel puts it back, Yes runs it once', async () => {
+    const { id: jobId } = await h.app.ops.jobs.run('test.tg-broken', { n: 2 });
+    const dl = await eventually(async () => (await h.app.t.db.collection('deadLetters').findOne({ jobId })) ?? undefined, 'dead letter');
+    const shown = await h.say(OWNER, `/dlq show ${dl._id}`);
+    const messageId = messageIdOf(h, shown);
+    const current = () => h.fake.messages(OWNER).find((m) => m.message_id === messageId)!;
+    const press = (data: string) => h.deliver(callbackUpdate({ fromId: OWNER, chatId: OWNER, data, messageId, replyMarkup: current().reply_markup }));
+    const { Delete } = buttons(shown);
+    expect(Delete.startsWith('?')).toBe(true);
+
+    const asked = h.nextCall('editMessageReplyMarkup', (c) => Number(c.body.message_id) === messageId);
+    await press(Delete);
+    await asked.wait();
+    const pair = Object.fromEntries((current().reply_markup?.inline_keyboard ?? []).flat().map((b) => [b.text, (b as { callback_data: string }).callback_data]));
+    expect(pair['✓ Yes, Delete']).toBe(Delete.slice(1));
+    expect(pair.Cancel).toBe(`!${Delete.slice(1)}`);
+    expect((await h.app.ops.deadLetters.show(String(dl._id))).status).toBe('pending');
+
+    const restored = h.nextCall('editMessageReplyMarkup', (c) => Number(c.body.message_id) === messageId);
+    await press(pair.Cancel);
+    await restored.wait();
+    expect(Object.values(Object.fromEntries((current().reply_markup?.inline_keyboard ?? []).flat().map((b) => [b.text, (b as { callback_data: string }).callback_data])))).toContain(Delete);
+    expect((await h.app.ops.deadLetters.show(String(dl._id))).status).toBe('pending');
+
+    await press(Delete);
+    await eventually(async () => (current().reply_markup?.inline_keyboard ?? []).flat().some((b) => b.text === '✓ Yes, Delete'), 'the question again');
+    const edited = h.nextCall('editMessageText', (c) => Number(c.body.message_id) === messageId);
+    await press(Delete.slice(1));
+    expect((await edited.wait()).body.text).toMatch(/✓ Deleted 1 dead letter\./);
+    expect((await h.app.ops.deadLetters.show(String(dl._id))).status).toBe('deleted');
+  });
 });

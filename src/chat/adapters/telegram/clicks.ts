@@ -5,14 +5,14 @@
  * without the role gets the refusal as the callback answer and the message stays as it was; a
  * second click learns who already did it.
  */
-import type { CallbackQuery } from 'grammy/types';
+import type { CallbackQuery, InlineKeyboardButton } from 'grammy/types';
 import type { App } from '../../../app.ts';
 import type { Invoker } from '../../dispatcher.ts';
 import { parseCommandLine } from '../../grammar.ts';
 import { fmtDate, type Reply } from '../../reply.ts';
 import { roleAllows } from '../../roles.ts';
 import { telegramInvoker, type TelegramDeps } from './context.ts';
-import { appendOutcome, escapeHtml, outcomeLine } from './render.ts';
+import { appendOutcome, CANCEL_PREFIX, CONFIRM_PREFIX, escapeHtml, outcomeLine } from './render.ts';
 
 /** True when the token is live and the invoker's role may run its command (a quick pre-check). */
 async function mayRun(app: App, token: string, invoker: Invoker): Promise<boolean> {
@@ -26,12 +26,57 @@ async function mayRun(app: App, token: string, invoker: Invoker): Promise<boolea
 const short = (text: string) => (text.length > 190 ? `${text.slice(0, 189)}…` : text);
 const hasMore = (r: Reply) => Boolean(r.title || r.fields?.length || r.table?.rows.length || r.actions?.length || r.text.includes('\n'));
 
+type Keyboard = InlineKeyboardButton[][];
+
+/** The message's keyboard with the button whose data is `data` replaced by `replacement`. */
+function swapButton(query: CallbackQuery, data: string, replacement: InlineKeyboardButton[]): Keyboard | undefined {
+  const msg = query.message as { reply_markup?: { inline_keyboard?: Keyboard } } | undefined;
+  const rows = msg?.reply_markup?.inline_keyboard;
+  if (!rows) return undefined;
+  return rows.map((row) => row.flatMap((b) => ('callback_data' in b && b.callback_data === data ? replacement : [b])));
+}
+
+/** A destructive action asks first: its button becomes "Yes" (the real token) and "Cancel". */
+async function askConfirmation(deps: TelegramDeps, query: CallbackQuery, token: string): Promise<void> {
+  const { app, sender } = deps;
+  const label = (await labelOf(app, token)) ?? 'this';
+  await sender.api.answerCallbackQuery(query.id, { text: `Confirm: ${label}?` }).catch(() => {});
+  const keyboard = swapButton(query, `${CONFIRM_PREFIX}${token}`, [
+    { text: `✓ Yes, ${label}`, callback_data: token },
+    { text: 'Cancel', callback_data: `${CANCEL_PREFIX}${token}` },
+  ]);
+  if (keyboard && query.message) await sender.api.editMessageReplyMarkup(query.message.chat.id, query.message.message_id, { reply_markup: { inline_keyboard: keyboard } });
+}
+
+/** Cancel puts the original button back. */
+async function cancelConfirmation(deps: TelegramDeps, query: CallbackQuery, token: string): Promise<void> {
+  const { app, sender } = deps;
+  const label = (await labelOf(app, token)) ?? 'Action';
+  await sender.api.answerCallbackQuery(query.id, { text: 'Cancelled.' }).catch(() => {});
+  const msg = query.message as { reply_markup?: { inline_keyboard?: Keyboard } } | undefined;
+  const rows = msg?.reply_markup?.inline_keyboard ?? [];
+  const keyboard = rows
+    .map((row) => row.filter((b) => !('callback_data' in b && b.callback_data === `${CANCEL_PREFIX}${token}`)))
+    .map((row) => row.map((b) => ('callback_data' in b && b.callback_data === token ? { text: `⚠ ${label}`, callback_data: `${CONFIRM_PREFIX}${token}` } : b)));
+  if (query.message) await sender.api.editMessageReplyMarkup(query.message.chat.id, query.message.message_id, { reply_markup: { inline_keyboard: keyboard } });
+}
+
+async function labelOf(app: App, token: string): Promise<string | undefined> {
+  const doc = await app.db.collection<{ _id: string; label?: string }>('chatActions').findOne({ _id: token });
+  return doc?.label;
+}
+
 /** Handles one callback query. */
 export async function handleClick(deps: TelegramDeps, query: CallbackQuery): Promise<void> {
   const { app, sender } = deps;
   const api = sender.api;
-  const token = query.data ?? '';
+  const data = query.data ?? '';
   const invoker = await telegramInvoker(app, query.from);
+  if (data.startsWith(CANCEL_PREFIX)) return cancelConfirmation(deps, query, data.slice(1));
+  const confirming = data.startsWith(CONFIRM_PREFIX);
+  const token = confirming ? data.slice(1) : data;
+  // Only someone who may run it is asked; anyone else gets the refusal below, as for any button.
+  if (confirming && (await mayRun(app, token, invoker))) return askConfirmation(deps, query, token);
   const early = token !== '' && (await mayRun(app, token, invoker));
   if (early) await api.answerCallbackQuery(query.id).catch((err: unknown) => app.log.warn({ err }, 'answerCallbackQuery failed'));
   const result = token

@@ -38,11 +38,16 @@ export function replyHtml(reply: Reply, opts: { json?: boolean } = {}): string {
   return out.join('\n\n') || escapeHtml(reply.text || '(empty)');
 }
 
+/** Callback data of a button that asks before it runs, and of the Cancel of that question. */
+export const CONFIRM_PREFIX = '?';
+export const CANCEL_PREFIX = '!';
+
 /** Inline keyboard for actions that carry tokens, two buttons a row. */
 export function keyboardFor(actions: ReplyAction[] | undefined): InlineKeyboardMarkup | undefined {
   const buttons: InlineKeyboardButton[] = (actions ?? [])
     .filter((a) => a.token)
-    .map((a) => ({ text: a.style === 'danger' ? `⚠ ${a.label}` : a.label, callback_data: a.token as string }));
+    // An action that asks for confirmation first shows a Yes/Cancel pair (`?` prefix; clicks.ts).
+    .map((a) => ({ text: a.style === 'danger' ? `⚠ ${a.label}` : a.label, callback_data: `${a.confirm ? CONFIRM_PREFIX : ''}${a.token as string}` }));
   if (buttons.length === 0) return undefined;
   const rows: InlineKeyboardButton[][] = [];
   for (let i = 0; i < buttons.length; i += 2) rows.push(buttons.slice(i, i + 2));
