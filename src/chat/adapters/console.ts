@@ -56,6 +56,8 @@ export async function runConsole(app: App, opts: ConsoleOptions = {}): Promise<v
   app.ops.on('setting', onSetting);
   const invoker = localAdmin('console');
   let choices: ReplyAction[] = [];
+  /** A destructive action waiting for `y`. */
+  let asking: ReplyAction | undefined;
   output.write('Switchboard console. Type `help`, a command, or the number of an offered action; `exit` to leave.\n');
   rl.prompt();
   try {
@@ -64,7 +66,20 @@ export async function runConsole(app: App, opts: ConsoleOptions = {}): Promise<v
       if (line === 'exit' || line === 'quit') break;
       if (line) {
         await appendFile(historyFile, `${line}\n`).catch(() => {});
-        const pick = /^\d+$/.test(line) ? choices[Number(line) - 1] : undefined;
+        const confirmed = asking && /^(y|yes)$/i.test(line) ? asking : undefined;
+        if (asking && !confirmed) output.write('Cancelled.\n');
+        asking = undefined;
+        const pick = confirmed ?? (/^\d+$/.test(line) ? choices[Number(line) - 1] : undefined);
+        if (pick?.confirm && !confirmed) {
+          asking = pick;
+          output.write(`${pick.confirm.title} ${pick.confirm.text} Type y to confirm, anything else to cancel.\n`);
+          rl.prompt();
+          continue;
+        }
+        if (confirmed && !pick?.token) {
+          rl.prompt();
+          continue;
+        }
         const result = pick?.token ? await app.dispatcher.click(pick.token, invoker) : await app.dispatcher.run(line, invoker);
         choices = result.reply.actions ?? [];
         output.write(`${renderForConsole(result.reply, choices)}\n`);
