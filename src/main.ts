@@ -18,7 +18,8 @@ export interface Serving {
 }
 
 /** Starts everything; resolves once the process is serving. */
-export async function startServing(opts: { console?: boolean } = {}): Promise<Serving> {
+/** `console: 'auto'` opens it on a terminal when no chat adapter is configured. */
+export async function startServing(opts: { console?: boolean | 'auto' } = {}): Promise<Serving> {
   const config = configOrExit();
   const log = createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT });
   const conn: Connection = await connect(config, log);
@@ -41,7 +42,9 @@ export async function startServing(opts: { console?: boolean } = {}): Promise<Se
       await http.close();
       await conn.close();
     })());
-  if (opts.console) void runConsole(app).then(() => stopAndExit(stop, log));
+  const chatless = !config.SLACK_BOT_TOKEN && !config.TELEGRAM_BOT_TOKEN;
+  const wantConsole = opts.console === 'auto' ? chatless && Boolean(process.stdin.isTTY && process.stdout.isTTY) : opts.console;
+  if (wantConsole) void runConsole(app).then(() => stopAndExit(stop, log));
   return { app, port, stop };
 }
 
@@ -57,8 +60,7 @@ async function stopAndExit(stop: () => Promise<void>, log: Logger): Promise<neve
 
 /** The `serve` command. */
 export async function serve(): Promise<void> {
-  const chatless = !process.env.SLACK_BOT_TOKEN && !process.env.TELEGRAM_BOT_TOKEN;
-  const serving = await startServing({ console: chatless && Boolean(process.stdin.isTTY && process.stdout.isTTY) });
+  const serving = await startServing({ console: 'auto' });
   const log = serving.app.log;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void stopAndExit(serving.stop, log));
   await new Promise(() => {}); // serve until a signal
