@@ -27,7 +27,7 @@ registerIndexes('chatActions', [{ key: { expiresAt: 1 }, name: 'expiresAt' }]);
 
 export const ACTION_TTL_MS = 7 * 24 * 3600_000;
 
-export type ConsumeResult =
+export type PeekResult =
   | { status: 'ok'; command: string }
   | { status: 'used'; by: Actor; at: Date }
   | { status: 'unknown' }
@@ -49,7 +49,7 @@ export class ActionTokens {
   }
 
   /** The command behind a token, without using it (for the role check before a click runs). */
-  async peek(token: string): Promise<ConsumeResult> {
+  async peek(token: string): Promise<PeekResult> {
     const doc = await this.col.findOne({ _id: token, kind: 'action' });
     if (!doc?.command) return { status: 'unknown' };
     if (doc.expiresAt.getTime() < Date.now()) return { status: 'expired' };
@@ -58,14 +58,15 @@ export class ActionTokens {
     return { status: 'ok', command: doc.command };
   }
 
-  /** Uses a token once: the first caller gets the command, every later one who used it and when. */
-  async consume(token: string, by: Actor): Promise<ConsumeResult> {
-    const peeked = await this.peek(token);
-    if (peeked.status !== 'ok') return peeked;
+  /**
+   * Uses a peeked token once: the first caller gets `ok`, every later one who used it and when.
+   * The insert of `used:<token>` is the decision, atomic on every server.
+   */
+  async markUsed(token: string, by: Actor): Promise<{ status: 'ok' } | { status: 'used'; by: Actor; at: Date }> {
     const now = new Date();
     try {
       await this.col.insertOne({ _id: `used:${token}`, kind: 'use', by, at: now, createdAt: now, expiresAt: new Date(now.getTime() + ACTION_TTL_MS) });
-      return peeked;
+      return { status: 'ok' };
     } catch (err) {
       if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
       const used = await this.col.findOne({ _id: `used:${token}` });

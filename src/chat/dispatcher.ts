@@ -107,14 +107,24 @@ export class Dispatcher {
       return { status: 'error', reply: { text: 'This button has expired; run the command again.', ephemeral: true } };
     }
     if (peeked.status === 'used') return alreadyDone(peeked.by, peeked.at);
-    const parsed = parseCommandLine(peeked.command);
-    const found = parsed.ok ? this.registry.resolve(parsed.value.words) : undefined;
-    // Refused here, through the same path as typing it, so the denial is answered and audited.
-    if (found && !roleAllows(invoker.role, found.spec.role)) return this.run(peeked.command, invoker);
-    const used = await tokens.consume(token, invoker.actor);
+    // Refused through the same path as typing it, so the denial is answered and audited.
+    if (!this.allows(peeked.command, invoker)) return this.run(peeked.command, invoker);
+    const used = await tokens.markUsed(token, invoker.actor);
     if (used.status === 'used') return alreadyDone(used.by, used.at);
-    if (used.status !== 'ok') return { status: 'error', reply: { text: 'This button has expired; run the command again.', ephemeral: true } };
-    return this.run(used.command, invoker);
+    return this.run(peeked.command, invoker);
+  }
+
+  /** True when a button's token is live and its command is one the invoker's role may run. */
+  async mayClick(token: string, invoker: Invoker): Promise<boolean> {
+    const peeked = await this.opts.tokens.peek(token);
+    return peeked.status === 'ok' && this.allows(peeked.command, invoker);
+  }
+
+  /** Whether the invoker's role reaches the command a text names (unknown text: the run will say). */
+  private allows(command: string, invoker: Invoker): boolean {
+    const parsed = parseCommandLine(command);
+    const found = parsed.ok ? this.registry.resolve(parsed.value.words) : undefined;
+    return !found || roleAllows(invoker.role, found.spec.role);
   }
 
   private async attachTokens(reply: Reply): Promise<void> {

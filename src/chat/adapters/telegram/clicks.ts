@@ -8,19 +8,13 @@
 import type { CallbackQuery, InlineKeyboardButton } from 'grammy/types';
 import type { App } from '../../../app.ts';
 import type { Invoker } from '../../dispatcher.ts';
-import { parseCommandLine } from '../../grammar.ts';
 import { fmtDate, type Reply } from '../../reply.ts';
-import { roleAllows } from '../../roles.ts';
 import { telegramInvoker, type TelegramDeps } from './context.ts';
 import { appendOutcome, CANCEL_PREFIX, CONFIRM_PREFIX, escapeHtml, outcomeLine } from './render.ts';
 
 /** True when the token is live and the invoker's role may run its command (a quick pre-check). */
-async function mayRun(app: App, token: string, invoker: Invoker): Promise<boolean> {
-  const peeked = await app.tokens.peek(token);
-  if (peeked.status !== 'ok') return false;
-  const parsed = parseCommandLine(peeked.command);
-  const found = parsed.ok ? app.dispatcher.registry.resolve(parsed.value.words) : undefined;
-  return Boolean(found && roleAllows(invoker.role, found.spec.role));
+function mayRun(app: App, token: string, invoker: Invoker): Promise<boolean> {
+  return app.dispatcher.mayClick(token, invoker);
 }
 
 const short = (text: string) => (text.length > 190 ? `${text.slice(0, 189)}…` : text);
