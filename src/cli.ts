@@ -3,21 +3,35 @@
  * `switchboard console`: the interactive console; `switchboard serve`: the engine and adapters.
  */
 import { once } from 'node:events';
-import { createApp, localAdmin } from './app.ts';
+import { createApp, localAdmin, type App } from './app.ts';
 import { runConsole } from './chat/adapters/console.ts';
 import { exitCode } from './chat/dispatcher.ts';
+import { quoteArg } from './chat/grammar.ts';
 import { replyToPlainText } from './chat/reply.ts';
 import { configOrExit } from './configOrExit.ts';
 import { createLogger } from './log.ts';
 import { connect } from './runtime.ts';
 
-async function runOne(args: string[], json: boolean): Promise<number> {
+/** Runs `fn` with an app on the configured or local database (no job processing), then closes it. */
+async function withLocalApp<T>(fn: (app: App) => Promise<T>): Promise<T> {
   const config = configOrExit();
   const log = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', format: config.LOG_FORMAT, destination: 2 });
   const conn = await connect(config, log);
   try {
     const app = createApp({ config, db: conn.db, log });
     await app.engine.start({ work: false });
+    try {
+      return await fn(app);
+    } finally {
+      app.engine.settings.stop();
+    }
+  } finally {
+    await conn.close();
+  }
+}
+
+function runOne(args: string[], json: boolean): Promise<number> {
+  return withLocalApp(async (app) => {
     const result = await app.dispatcher.run(args.map(shellWord).join(' '), localAdmin('cli'));
     const file = result.status === 'ok' ? result.reply.file : undefined;
     if (json) {
@@ -29,11 +43,8 @@ async function runOne(args: string[], json: boolean): Promise<number> {
     } else {
       (result.status === 'ok' ? process.stdout : process.stderr).write(`${replyToPlainText(result.reply)}\n`);
     }
-    app.engine.settings.stop();
     return exitCode(result.status);
-  } finally {
-    await conn.close();
-  }
+  });
 }
 
 async function collect(lines: AsyncIterable<string>): Promise<string> {
@@ -47,25 +58,16 @@ function shellWord(word: string): string {
   if (/^[{[]/.test(word)) return word; // a JSON payload stays as it is
   if (/^--[a-z][a-z0-9-]*=/.test(word)) {
     const eq = word.indexOf('=');
-    return `${word.slice(0, eq + 1)}${quote(word.slice(eq + 1))}`;
+    return `${word.slice(0, eq + 1)}${quoteArg(word.slice(eq + 1))}`;
   }
-  return /^--[a-z]/i.test(word) ? word : quote(word);
+  return /^--[a-z]/i.test(word) ? word : quoteArg(word);
 }
 
-function quote(s: string): string {
-  return /^[\w.:@/+-]+$/.test(s) ? s : `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-}
-
-async function runConsoleCommand(): Promise<number> {
-  const config = configOrExit();
-  const log = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', format: config.LOG_FORMAT, destination: 2 });
-  const conn = await connect(config, log);
-  const app = createApp({ config, db: conn.db, log });
-  await app.engine.start({ work: false });
-  await runConsole(app);
-  app.engine.settings.stop();
-  await conn.close();
-  return 0;
+function runConsoleCommand(): Promise<number> {
+  return withLocalApp(async (app) => {
+    await runConsole(app);
+    return 0;
+  });
 }
 
 async function main(argv: string[]): Promise<number> {
