@@ -157,8 +157,8 @@ export class Engine extends EventEmitter {
     });
   }
 
-  /** Validates the payload against the job's schema and enqueues one run. */
-  async enqueue(name: string, payload: unknown, opts: EnqueueOptions = {}): Promise<{ id: string; nextRunAt: Date | null }> {
+  /** Throws a PayloadError naming the first bad field when `payload` does not fit the job's schema. */
+  checkPayload(name: string, payload: unknown): void {
     const def = this.jobs.get(name);
     if (!def) throw new PayloadError(`unknown job "${name}"`);
     const parsed = def.payload.safeParse(payload ?? {});
@@ -166,6 +166,11 @@ export class Engine extends EventEmitter {
       const first = parsed.error.issues[0];
       throw new PayloadError(`${first?.path.join('.') || 'payload'}: ${first?.message ?? 'invalid'}`);
     }
+  }
+
+  /** Validates the payload against the job's schema and enqueues one run. */
+  async enqueue(name: string, payload: unknown, opts: EnqueueOptions = {}): Promise<{ id: string; nextRunAt: Date | null }> {
+    this.checkPayload(name, payload);
     const job = this.agenda.create(name, payload ?? {});
     job.schedule(opts.at ?? new Date());
     if (opts.priority !== undefined) job.priority(opts.priority);

@@ -109,9 +109,8 @@ export class Jobs {
       throw new UsageError(`Unknown job \`${name}\`. Known jobs: ${this.engine.jobs.names().join(', ')}.`);
     }
     try {
-      const def = this.engine.jobs.get(name)!;
-      const checked = def.payload.safeParse(payload ?? {});
-      if (!checked.success) throw new PayloadError(`${checked.error.issues[0]?.path.join('.') || 'payload'}: ${checked.error.issues[0]?.message}`);
+      // Before the dedupe key is taken: a refused payload must not hold the key for its window.
+      this.engine.checkPayload(name, payload);
       if (opts.dedupeKey) {
         const dup = await this.dedupe(name, opts.dedupeKey, opts.dedupeWindowMs ?? DEFAULT_DEDUPE_WINDOW_MS);
         if (dup) return { id: dup.jobId, job: name, status: 'skipped', nextRunAt: null, duplicateOf: { id: dup.jobId, at: dup.at } };
