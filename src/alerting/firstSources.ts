@@ -4,7 +4,6 @@
  * that job has no pending dead letter left), the kill switch (`killswitch`), and paused job types
  * (`pause:<job>`); pauses and the kill switch are also noted in the open DLQ threads.
  */
-import { MongoServerError } from 'mongodb';
 import { quoteArg } from '../chat/grammar.ts';
 import { truncate } from '../chat/reply.ts';
 import type { DeadLetterDoc } from '../db/collections.ts';
@@ -13,6 +12,7 @@ import type { Logger } from '../log.ts';
 import type { Ops } from '../ops/index.ts';
 import { summarizePayload } from '../ops/deadLetters.ts';
 import type { AlertEvent, AlertView, Notifier } from './types.ts';
+import { insertOnce } from '../db/insertOnce.ts';
 
 export interface FirstSourcesOptions {
   /** How often open DLQ alerts check whether their job's DLQ is empty (default 30 s). */
@@ -78,14 +78,8 @@ function switchAlert(key: string, title: string, s: SwitchState, summary: string
 }
 
 /** True for the one process whose insert of `id` into `alertNotices` succeeds (atomic everywhere). */
-async function announceOnce(ops: Ops, id: string): Promise<boolean> {
-  try {
-    await ops.engine.db.collection<{ _id: string; at: Date }>('alertNotices').insertOne({ _id: id, at: new Date() });
-    return true;
-  } catch (err) {
-    if (err instanceof MongoServerError && err.code === 11000) return false;
-    throw err;
-  }
+function announceOnce(ops: Ops, id: string): Promise<boolean> {
+  return insertOnce(ops.engine.db.collection<{ _id: string; at: Date }>('alertNotices'), { _id: id, at: new Date() });
 }
 
 /** Subscribes to `ops` and feeds the notifiers; call `stop()` at shutdown. */

@@ -5,10 +5,11 @@
  * - `alertControls`: operators' acks, snoozes and manual resolves, insert-only (unique `_id`);
  * - `alertNotices`: one insert per announced event (unique `_id`), so each is sent once; also the history.
  */
-import { MongoServerError, type Collection, type Db } from 'mongodb';
+import { type Collection, type Db } from 'mongodb';
 import type { ReplyField } from '../chat/reply.ts';
 import { registerIndexes, type Actor } from '../db/collections.ts';
 import type { AlertEventKind } from './types.ts';
+import { insertOnce } from '../db/insertOnce.ts';
 
 /** The lifecycle of one alert (rule + subject) across its episodes. */
 export interface AlertDoc {
@@ -81,7 +82,6 @@ registerIndexes('alertNotices', [{ key: { key: 1, at: -1 }, name: 'key_at' }]);
 /** The lifecycle fields the evaluator writes (never `refs`). */
 export type AlertFields = Omit<AlertDoc, '_id' | 'refs'>;
 
-const isDuplicate = (err: unknown) => err instanceof MongoServerError && err.code === 11000;
 
 /** Reads and writes of the three alert collections. */
 export class AlertStore {
@@ -148,13 +148,7 @@ export class AlertStore {
     return this.notices.find({ key }).sort({ key: 1, at: -1 }).limit(limit).toArray();
   }
 
-  private async insertOnce<T extends { _id: string }>(col: Collection<T>, doc: T): Promise<boolean> {
-    try {
-      await col.insertOne(doc as never);
-      return true;
-    } catch (err) {
-      if (isDuplicate(err)) return false;
-      throw err;
-    }
+  private insertOnce<T extends { _id: string }>(col: Collection<T>, doc: T): Promise<boolean> {
+    return insertOnce(col, doc as never);
   }
 }

@@ -3,8 +3,9 @@
  * generated once and kept in `settings` as `signup:pin-secret`), compared in constant time.
  */
 import { createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
-import { MongoServerError, type Db } from 'mongodb';
+import { type Db } from 'mongodb';
 import type { SettingDoc } from '../db/collections.ts';
+import { insertOnce } from '../db/insertOnce.ts';
 
 export const PIN_SECRET_KEY = 'signup:pin-secret';
 
@@ -35,12 +36,10 @@ export async function loadPinSecret(db: Db, configured: string | undefined): Pro
   const existing = await col.findOne({ _id: PIN_SECRET_KEY });
   if (typeof existing?.value === 'string') return Buffer.from(existing.value, 'base64url');
   const value = randomBytes(32).toString('base64url');
-  try {
-    await col.insertOne({ _id: PIN_SECRET_KEY, value, updatedAt: new Date(), reason: 'generated: SIGNUP_PIN_SECRET is unset' });
+  if (await insertOnce(col, { _id: PIN_SECRET_KEY, value, updatedAt: new Date(), reason: 'generated: SIGNUP_PIN_SECRET is unset' })) {
     return Buffer.from(value, 'base64url');
-  } catch (err) {
-    if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
-    const doc = await col.findOne({ _id: PIN_SECRET_KEY });
-    return Buffer.from(String(doc?.value), 'base64url');
   }
+  // Another process generated it first: use theirs.
+  const doc = await col.findOne({ _id: PIN_SECRET_KEY });
+  return Buffer.from(String(doc?.value), 'base64url');
 }

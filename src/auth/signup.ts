@@ -10,7 +10,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
-import { MongoServerError, type Collection, type Db } from 'mongodb';
+import { type Collection, type Db } from 'mongodb';
 import type { Actor } from '../db/collections.ts';
 import { registerIndexes } from '../db/collections.ts';
 import type { AuditLog } from '../ops/audit.ts';
@@ -20,6 +20,7 @@ import type { Role } from '../chat/roles.ts';
 import { parseContact } from './contact.ts';
 import { generatePin, hashPin, pinMatches } from './pin.ts';
 import { SignupError, type SignupChannel, type SignupDoc, type SignupView } from './types.ts';
+import { isDuplicateKey } from '../db/insertOnce.ts';
 
 export { SignupError, type SignupChannel, type SignupView } from './types.ts';
 
@@ -46,7 +47,7 @@ export interface SignupsOptions {
   now?: () => Date;
 }
 
-const dup = (err: unknown) => err instanceof MongoServerError && err.code === 11000;
+const dup = isDuplicateKey;
 const view = (d: SignupDoc): SignupView => ({ id: d.id, name: d.name, contact: d.contact, role: d.role, via: d.via, status: d.status, createdAt: d.createdAt, expiresAt: d.expiresAt, ...(d.chatId ? { chatId: d.chatId } : {}) });
 
 export class Signups {

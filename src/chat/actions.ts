@@ -5,9 +5,10 @@
  * server (a filtered update is not on FerretDB v1), so ten clicks run the command once.
  */
 import { randomBytes } from 'node:crypto';
-import { MongoServerError, type Collection, type Db } from 'mongodb';
+import { type Collection, type Db } from 'mongodb';
 import type { Actor } from '../db/collections.ts';
 import { registerIndexes } from '../db/collections.ts';
+import { insertOnce } from '../db/insertOnce.ts';
 
 export interface ActionDoc {
   _id: string;
@@ -64,13 +65,10 @@ export class ActionTokens {
    */
   async markUsed(token: string, by: Actor): Promise<{ status: 'ok' } | { status: 'used'; by: Actor; at: Date }> {
     const now = new Date();
-    try {
-      await this.col.insertOne({ _id: `used:${token}`, kind: 'use', by, at: now, createdAt: now, expiresAt: new Date(now.getTime() + ACTION_TTL_MS) });
+    if (await insertOnce(this.col, { _id: `used:${token}`, kind: 'use', by, at: now, createdAt: now, expiresAt: new Date(now.getTime() + ACTION_TTL_MS) })) {
       return { status: 'ok' };
-    } catch (err) {
-      if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
-      const used = await this.col.findOne({ _id: `used:${token}` });
-      return { status: 'used', by: used?.by ?? by, at: used?.at ?? now };
     }
+    const used = await this.col.findOne({ _id: `used:${token}` });
+    return { status: 'used', by: used?.by ?? by, at: used?.at ?? now };
   }
 }

@@ -7,10 +7,11 @@
  * again. Cancelling is a unique insert into `backfillCancels` (atomic on FerretDB v1 too), which
  * the runner checks between chunks; only the runner writes progress, so no two writers race.
  */
-import { MongoServerError, ObjectId, type Collection, type Db } from 'mongodb';
+import { ObjectId, type Collection, type Db } from 'mongodb';
 import { registerIndexes, type Actor, type ErrorInfo } from '../db/collections.ts';
 import { OpsError, UsageError } from '../ops/errors.ts';
 import type { Engine } from './engine.ts';
+import { insertOnce } from '../db/insertOnce.ts';
 
 /** The runner job's name. */
 export const BACKFILL_RUN_JOB = 'backfill.run';
@@ -177,13 +178,7 @@ export class Backfills {
     const d = await this.col.findOne({ _id: id }, { projection: { chunks: 0 } });
     if (!d) throw new OpsError('not_found', `No backfill ${id}; \`backfill status\` lists the recent ones.`);
     if (d.status === 'completed' || d.status === 'cancelled') throw new OpsError('conflict', `Backfill ${id} is already ${d.status}.`);
-    let changed = true;
-    try {
-      await cancelsCollection(this.engine.db).insertOne({ _id: id, at: new Date(), by });
-    } catch (err) {
-      if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
-      changed = false;
-    }
+    const changed = await insertOnce(cancelsCollection(this.engine.db), { _id: id, at: new Date(), by });
     // No runner is working on a failed run (one retried from the DLQ sees the request first).
     if (d.status === 'failed') {
       await this.col.updateOne({ _id: id }, { $set: { status: 'cancelled', updatedAt: new Date(), finishedAt: new Date() } });

@@ -13,8 +13,8 @@
  * (its worker died, or the lock was undone): it may be taken over, or the job would wait forever.
  */
 import type { Collection, Db } from 'mongodb';
-import { MongoServerError } from 'mongodb';
 import { registerIndexes, type AgendaJobDoc } from '../db/collections.ts';
+import { insertOnce } from '../db/insertOnce.ts';
 
 export interface ClaimDoc {
   /** The claim key, or `<key>#<ms>` for a takeover of a stale claim made at <ms>. */
@@ -112,14 +112,8 @@ export class RunClaims {
     return (await this.insert(takeover, key, jobId)) ? takeover : undefined;
   }
 
-  private async insert(id: string, key: string, jobId: string): Promise<boolean> {
-    try {
-      await this.col.insertOne({ _id: id, key, jobId, worker: this.worker, at: new Date() });
-      return true;
-    } catch (err) {
-      if (err instanceof MongoServerError && err.code === 11000) return false;
-      throw err;
-    }
+  private insert(id: string, key: string, jobId: string): Promise<boolean> {
+    return insertOnce(this.col, { _id: id, key, jobId, worker: this.worker, at: new Date() });
   }
 
   /** Forgets this worker's claims on jobs it unlocks without running them. */

@@ -2,8 +2,9 @@
  * What the engine writes about attempts: one `jobRuns` document per attempt, and the `deadLetters`
  * entry of a job that used up its retries (idempotent on job id + generation).
  */
-import { ObjectId, MongoServerError } from 'mongodb';
+import { ObjectId } from 'mongodb';
 import type { DeadLetterDoc, ErrorInfo, JobRunDoc, RunOutcome, SwitchboardCollections } from '../db/collections.ts';
+import { isDuplicateKey } from '../db/insertOnce.ts';
 
 export interface RunStart {
   jobId: string;
@@ -86,7 +87,7 @@ export async function writeDeadLetter(
     const created = !res.lastErrorObject?.updatedExisting;
     return { doc: res.value as DeadLetterDoc, created };
   } catch (err) {
-    if (err instanceof MongoServerError && err.code === 11000) {
+    if (isDuplicateKey(err)) {
       const doc = await cols.deadLetters.findOne({ jobId: entry.jobId, generation: entry.generation });
       if (doc) return { doc, created: false };
     }

@@ -5,11 +5,12 @@
  * again on its failure. While open, the provider's jobs are deferred to the end of the cool-down.
  */
 import { EventEmitter } from 'node:events';
-import { MongoServerError, type Collection, type Db } from 'mongodb';
+import { type Collection, type Db } from 'mongodb';
 import type { Actor } from '../db/collections.ts';
 import type { Guard, GuardDecision, AttemptOutcome } from '../engine/guards.ts';
 import type { SettingsStore } from '../engine/settings.ts';
 import { effective, providers, type ConfigContext } from './runtimeConfig.ts';
+import { insertOnce } from '../db/insertOnce.ts';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
@@ -128,14 +129,8 @@ export class Breakers extends EventEmitter {
     };
   }
 
-  private async claimTrial(id: string): Promise<boolean> {
-    try {
-      await this.trials.insertOne({ _id: id, at: new Date() });
-      return true;
-    } catch (err) {
-      if (err instanceof MongoServerError && err.code === 11000) return false;
-      throw err;
-    }
+  private claimTrial(id: string): Promise<boolean> {
+    return insertOnce(this.trials, { _id: id, at: new Date() });
   }
 
   private async afterClosed(provider: string, o: AttemptOutcome): Promise<void> {

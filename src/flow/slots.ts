@@ -3,7 +3,8 @@
  * and on FerretDB v1 alike (a filtered update or `$inc` is not atomic on FerretDB v1). Rate
  * limits take slot n of a minute window, concurrency takes slot n of a job type.
  */
-import { MongoServerError, type Collection, type Db } from 'mongodb';
+import { type Collection, type Db } from 'mongodb';
+import { insertOnce } from '../db/insertOnce.ts';
 
 export interface SlotDoc {
   _id: string;
@@ -55,13 +56,7 @@ export class Slots {
     for (const g of this.hints.keys()) if (predicate(g)) this.hints.delete(g);
   }
 
-  private async insert(doc: SlotDoc): Promise<boolean> {
-    try {
-      await this.col.insertOne(doc);
-      return true;
-    } catch (err) {
-      if (err instanceof MongoServerError && err.code === 11000) return false;
-      throw err;
-    }
+  private insert(doc: SlotDoc): Promise<boolean> {
+    return insertOnce(this.col, doc);
   }
 }

@@ -1,11 +1,12 @@
 /** Job operations: list, show, run (optionally waiting), cancel, pause and resume a job type. */
-import { MongoServerError, ObjectId, type Filter } from 'mongodb';
+import { ObjectId, type Filter } from 'mongodb';
 import type { Actor, AgendaJobDoc, JobRunDoc, SwitchboardCollections } from '../db/collections.ts';
 import type { Engine } from '../engine/engine.ts';
 import { PayloadError } from '../engine/errors.ts';
 import { pauseKey, type SwitchState } from '../engine/settings.ts';
 import { OpsError, UsageError } from './errors.ts';
 import { parseObjectId } from './ids.ts';
+import { insertOnce } from '../db/insertOnce.ts';
 
 export type JobState = 'queued' | 'running' | 'scheduled' | 'failed' | 'completed';
 
@@ -137,12 +138,7 @@ export class Jobs {
     const col = this.db().collection<DedupeDoc>('dedupeKeys');
     const _id = `${job}:${key}`;
     const now = new Date();
-    try {
-      await col.insertOne({ _id, jobId: '', at: now });
-      return undefined;
-    } catch (err) {
-      if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
-    }
+    if (await insertOnce(col, { _id, jobId: '', at: now })) return undefined;
     const existing = await col.findOne({ _id });
     if (existing && now.getTime() - existing.at.getTime() < windowMs) return existing;
     // The window has passed: this enqueue starts a new one.

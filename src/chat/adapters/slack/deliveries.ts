@@ -5,8 +5,9 @@
  * MongoDB-protocol server, so only the first copy runs. Old ids are pruned in batches.
  */
 import { createHash } from 'node:crypto';
-import { MongoServerError, type Collection, type Db } from 'mongodb';
+import { type Collection, type Db } from 'mongodb';
 import { registerIndexes } from '../../../db/collections.ts';
+import { insertOnce } from '../../../db/insertOnce.ts';
 
 export interface DeliveryDoc {
   _id: string;
@@ -49,13 +50,7 @@ export class SlackDeliveries {
   async first(body: Body): Promise<boolean> {
     const key = deliveryKey(body);
     if (!key) return true;
-    try {
-      await this.col.insertOne({ _id: key, kind: str(body.command) || str(body.type), at: new Date() });
-      return true;
-    } catch (err) {
-      if (err instanceof MongoServerError && err.code === 11000) return false;
-      throw err;
-    }
+    return insertOnce(this.col, { _id: key, kind: str(body.command) || str(body.type), at: new Date() });
   }
 
   /** Forgets delivery ids older than the retention, in batches; returns how many went. */

@@ -4,9 +4,10 @@
  * insert of `used:<hash>`, which is atomic even on FerretDB v1, so two `/bind CODE` race safely.
  */
 import { createHash, randomInt } from 'node:crypto';
-import { MongoServerError, type Collection, type Db } from 'mongodb';
+import { type Collection, type Db } from 'mongodb';
 import type { Actor } from '../../../db/collections.ts';
 import { registerIndexes } from '../../../db/collections.ts';
+import { insertOnce } from '../../../db/insertOnce.ts';
 
 export const BIND_CODE_TTL_MS = 10 * 60_000;
 const ALPHABET = 'ABCDEFGHJKMNPQRSTVWXYZ23456789'; // no 0/O, 1/I/L, U
@@ -54,13 +55,7 @@ export class BindCodes {
     const doc = await this.col.findOne({ _id: `code:${h}` });
     if (!doc) return 'wrong';
     if (doc.expiresAt.getTime() <= this.now()) return 'expired';
-    try {
-      const at = new Date(this.now());
-      await this.col.insertOne({ _id: `used:${h}`, kind: 'use', createdAt: at, expiresAt: doc.expiresAt, by });
-      return 'ok';
-    } catch (err) {
-      if (err instanceof MongoServerError && err.code === 11000) return 'used';
-      throw err;
-    }
+    const at = new Date(this.now());
+    return (await insertOnce(this.col, { _id: `used:${h}`, kind: 'use' as const, createdAt: at, expiresAt: doc.expiresAt, by })) ? 'ok' : 'used';
   }
 }

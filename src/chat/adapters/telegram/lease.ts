@@ -5,8 +5,9 @@
  * v1 where filtered updates are not atomic. The holder renews its own generation and steps down
  * when a newer one exists.
  */
-import { MongoServerError, type Collection, type Db } from 'mongodb';
+import { type Collection, type Db } from 'mongodb';
 import { registerIndexes } from '../../../db/collections.ts';
+import { insertOnce } from '../../../db/insertOnce.ts';
 
 export interface LeaseDoc {
   _id: string;
@@ -48,12 +49,8 @@ export class Lease {
     if (latest && latest.expiresAt.getTime() > this.now()) return false;
     const gen = (latest?.gen ?? 0) + 1;
     const at = this.now();
-    try {
-      await this.col.insertOne({ _id: `${this.name}:${gen}`, name: this.name, gen, holder: this.holder, acquiredAt: new Date(at), expiresAt: new Date(at + this.ttlMs) });
-    } catch (err) {
-      if (err instanceof MongoServerError && err.code === 11000) return false;
-      throw err;
-    }
+    const won = await insertOnce(this.col, { _id: `${this.name}:${gen}`, name: this.name, gen, holder: this.holder, acquiredAt: new Date(at), expiresAt: new Date(at + this.ttlMs) });
+    if (!won) return false;
     this.gen = gen;
     this.validUntil = at + this.ttlMs;
     await this.col.deleteMany({ name: this.name, gen: { $lt: gen - 1 } });

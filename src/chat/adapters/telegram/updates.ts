@@ -4,8 +4,9 @@
  * poller after a takeover) hits the unique `_id` and is dropped. Atomic on every MongoDB-protocol
  * server, FerretDB v1 included.
  */
-import { MongoServerError, type Collection, type Db } from 'mongodb';
+import { type Collection, type Db } from 'mongodb';
 import { registerIndexes } from '../../../db/collections.ts';
+import { insertOnce } from '../../../db/insertOnce.ts';
 
 interface UpdateDoc {
   _id: string;
@@ -24,14 +25,8 @@ export class UpdateLog {
   }
 
   /** True the first time an update id is seen, false for every later delivery. */
-  async firstDelivery(updateId: number): Promise<boolean> {
-    try {
-      await this.col.insertOne({ _id: `${this.botId}:${updateId}`, at: new Date() });
-      return true;
-    } catch (err) {
-      if (err instanceof MongoServerError && err.code === 11000) return false;
-      throw err;
-    }
+  firstDelivery(updateId: number): Promise<boolean> {
+    return insertOnce(this.col, { _id: `${this.botId}:${updateId}`, at: new Date() });
   }
 
   /** Forgets ids older than `before` (Telegram never redelivers after a day). */
