@@ -40,7 +40,16 @@ const slow = defineJob({
     running--;
   },
 });
-const counted = defineJob({ name: 'test.counted', payload: z.object({ i: z.number() }), async handler() {} });
+// One at a time per process, each taking a moment: while one worker is busy, the other takes the
+// next due job, so the limit is really shared by two processes.
+const counted = defineJob({
+  name: 'test.counted',
+  payload: z.object({ i: z.number() }),
+  concurrency: 1,
+  async handler() {
+    await new Promise((r) => setTimeout(r, 400));
+  },
+});
 
 const jobs = [callsProvider, slow, counted];
 let a: TestApp;
@@ -88,6 +97,8 @@ describe('circuit breaker', () => {
 describe('limits across two processes', { timeout: 120_000 }, () => {
   it('an rpm limit holds across two processes in every window', { timeout: 90_000 }, async () => {
     await a.dispatcher.run('config set test.counted.rpm 4', asUser('admin'));
+    // No cross-process concurrency cap: only the rpm limit is under test.
+    await a.dispatcher.run('config set test.counted.concurrency 0', asUser('admin'));
     await b.engine.settings.refresh();
     const ids = [];
     for (let i = 0; i < 12; i++) ids.push((await a.ops.jobs.run('test.counted', { i })).id);
