@@ -42,9 +42,28 @@ export interface EnqueueOptions {
 
 const DEFAULT_JOB_CONCURRENCY = 5;
 
+/** What `/readyz` and the metrics learn of the engine. */
+export interface EngineHealth {
+  /** The engine takes jobs in this process (serve), and has not stopped. */
+  working: boolean;
+  /** When the last poll for due jobs finished; null before the first. */
+  lastPollAt: Date | null;
+  /** Set while the watchdog sees due jobs, free capacity and nothing started for several polls. */
+  wedged: { since: Date; reason: string } | null;
+}
+
+/** What the engine took back from a holder that stopped (a killed worker): for logs and metrics. */
+export interface ReclaimEvent {
+  kind: 'concurrency-slot' | 'rate-slot' | 'claim' | 'lease';
+  group: string;
+  holder: string;
+}
+
 /**
  * Events: 'run' (a finished JobRunDoc), 'dead-letter' (a new DeadLetterDoc), 'deferred'
- * ({ jobId, jobName, reason, guard }), 'error' is never emitted: errors go to the logger.
+ * ({ jobId, jobName, reason, guard }), 'poll' ({ durationMs }), 'reclaim' (ReclaimEvent),
+ * 'wedge' (EngineHealth['wedged'], null when it clears). 'error' is never emitted: errors go
+ * to the logger.
  */
 export class Engine extends EventEmitter {
   readonly db: Db;
@@ -57,6 +76,8 @@ export class Engine extends EventEmitter {
   private readonly runner: AttemptRunner;
   private readonly guards: Guard[];
   private working = false;
+  private lastPollAt: Date | null = null;
+  private wedged: EngineHealth['wedged'] = null;
   private started = false;
   /** Jobs Agenda runs here, from its 'start' to its 'complete' (after it saved the job's state). */
   private readonly agendaRunning = new Set<string>();
@@ -189,6 +210,11 @@ export class Engine extends EventEmitter {
    */
   admit(def: JobDefinition, key: string): ReturnType<typeof passGuards> {
     return passGuards(this.guards, { def, jobId: key });
+  }
+
+  /** Whether this process's engine is working, polling and not wedged (see EngineHealth). */
+  health(): EngineHealth {
+    return { working: this.working, lastPollAt: this.lastPollAt, wedged: this.wedged };
   }
 
   /** Attempts running in this process now. */
