@@ -6,6 +6,7 @@
  * a failure throws (Agenda records failCount/failReason) after we set `nextRunAt` to the retry
  * time, or to null (or the next tick of a recurring job) once the DLQ entry is written.
  */
+import { randomBytes } from 'node:crypto';
 import type { Job } from 'agenda';
 import type { Db } from 'mongodb';
 import { ObjectId } from 'mongodb';
@@ -21,6 +22,8 @@ import type { SettingsStore } from './settings.ts';
 
 export const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 const PIPELINE_RETRY_MS = 5_000;
+const RECORD_RETRY_FIRST_MS = 100;
+const RECORD_RETRY_MAX_MS = 2_000;
 
 export interface AttemptDeps {
   db: Db;
@@ -33,6 +36,13 @@ export interface AttemptDeps {
   lockLifetimeMs: number;
 }
 
+interface AttemptSignals {
+  /** Aborts the handler: timeout, shutdown, lock lost. */
+  controller: AbortController;
+  /** Aborted only when another worker took the job: recording stops being ours to do. */
+  lockLost: AbortSignal;
+}
+
 interface InFlight {
   controller: AbortController;
   done: Promise<void>;
@@ -41,6 +51,8 @@ interface InFlight {
 /** Runs attempts and keeps track of those in flight, for shutdown. */
 export class AttemptRunner {
   readonly inFlight = new Set<InFlight>();
+  /** When an attempt last started here (epoch ms; 0 = never): the watchdog reads it. */
+  lastStartAt = 0;
   private readonly deps: AttemptDeps;
 
   constructor(deps: AttemptDeps) {
@@ -58,17 +70,22 @@ export class AttemptRunner {
   processor(def: JobDefinition): (job: Job) => Promise<void> {
     return async (job) => {
       const controller = new AbortController();
+      const lock = new AbortController();
       let finish!: () => void;
       const entry: InFlight = { controller, done: new Promise<void>((r) => (finish = r)) };
       this.inFlight.add(entry);
+      this.lastStartAt = Date.now();
       const writeJob = serialized();
-      // From the start: the lock was taken before Agenda got round to running the job.
-      const stopLock = this.renewLock(job, controller, writeJob);
+      // Agenda got the job without lockedAt (see backend.ts); from here on its in-memory lock
+      // time says "still ours", kept fresh by renewLock, so only our renewal judges the lock.
+      job.attrs.lockedAt = new Date();
+      const stopLock = this.renewLock(job, { handler: controller, lock }, writeJob);
       let failure: { error: unknown } | undefined;
       try {
-        failure = await this.attempt(def, job, controller, writeJob);
+        failure = await this.attempt(def, job, { controller, lockLost: lock.signal }, writeJob);
       } catch (err) {
-        // Our own pipeline failed (database unreachable, ...): keep the job, try again soon.
+        // Our own pipeline failed (database unreachable before the handler ran, the lock lost
+        // while recording, ...): keep the job, try again soon.
         this.deps.log.error({ err, jobId: String(job.attrs._id), job: def.name }, 'attempt pipeline failed; job deferred');
         this.defer(job, PIPELINE_RETRY_MS);
       } finally {
@@ -86,8 +103,9 @@ export class AttemptRunner {
   }
 
   /** Returns the handler's error when the attempt failed; throws only when the pipeline itself fails. */
-  private async attempt(def: JobDefinition, job: Job, controller: AbortController, writeJob: JobWrites): Promise<{ error: unknown } | undefined> {
+  private async attempt(def: JobDefinition, job: Job, signals: AttemptSignals, writeJob: JobWrites): Promise<{ error: unknown } | undefined> {
     const { cols, settings, events } = this.deps;
+    const { controller } = signals;
     const jobId = String(job.attrs._id);
     const nextTick = job.attrs.repeatInterval || job.attrs.repeatAt ? job.attrs.nextRunAt : null;
     const log = this.deps.log.child({ jobId, job: def.name });
@@ -99,82 +117,127 @@ export class AttemptRunner {
       this.defer(job, gate.delayMs);
       return undefined;
     }
+    // The guards learn the outcome as soon as the handler settles (a breaker must not wait for
+    // the records), and exactly once.
+    let released: Promise<void> | undefined;
+    const release = (o: AttemptOutcome) =>
+      (released ??= gate.release(o).catch((err: unknown) => log.warn({ err }, 'giving back what the guards granted failed')));
 
-    // The attempt starts when the guards admit it: rate limits count from this moment.
-    const startedAt = new Date();
-    const state = await writeJob(() =>
-      cols.agendaJobs.findOneAndUpdate({ _id: new ObjectId(jobId) }, { $inc: { 'sb.attempts': 1 } }, { returnDocument: 'after' }),
-    );
-    const attempt = state?.sb?.attempts ?? 1;
-    const generation = state?.sb?.generation ?? 0;
-    const policy = effectiveRetry(def, {
-      maxAttempts: settings.config<number>(`${def.name}.max_attempts`),
-      backoffMs: settings.config<number>(`${def.name}.backoff_ms`),
-    });
-    const timeoutMs = def.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const runId = await startRun(cols, { jobId, jobName: def.name, attempt, worker: this.deps.worker, timeoutMs, startedAt });
-    const counts: Record<string, number> = {};
-    const telemetry: JobRunDoc['telemetry'] = [];
-    const timer = setTimeout(() => controller.abort(new TimeoutError(timeoutMs)), timeoutMs);
-
-    let outcome: AttemptOutcome = { ok: true, providerFault: false, void: false };
+    // Everything after the handler ran is written through `record`: retried while the database
+    // is away, so a finished attempt is not run again merely because its outcome was not saved.
+    const record = <T>(write: () => Promise<T>) => this.durable(write, signals.lockLost, log);
     try {
-      if (attempt > policy.maxAttempts) {
-        // A retaken job whose last attempt died before its DLQ entry was written.
-        throw new Error(`attempt ${attempt} exceeds the budget of ${policy.maxAttempts}; the previous worker died`);
+      // The attempt starts when the guards admit it: rate limits count from this moment.
+      const startedAt = new Date();
+      const state = await writeJob(() =>
+        cols.agendaJobs.findOneAndUpdate({ _id: new ObjectId(jobId) }, { $inc: { 'sb.attempts': 1 } }, { returnDocument: 'after' }),
+      );
+      const attempt = state?.sb?.attempts ?? 1;
+      const generation = state?.sb?.generation ?? 0;
+      const policy = effectiveRetry(def, {
+        maxAttempts: settings.config<number>(`${def.name}.max_attempts`),
+        backoffMs: settings.config<number>(`${def.name}.backoff_ms`),
+      });
+      const timeoutMs = def.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+      const runId = await startRun(cols, { jobId, jobName: def.name, attempt, worker: this.deps.worker, timeoutMs, startedAt });
+      const counts: Record<string, number> = {};
+      const telemetry: JobRunDoc['telemetry'] = [];
+
+      let error: unknown;
+      let ok = false;
+      const timer = setTimeout(() => controller.abort(new TimeoutError(timeoutMs)), timeoutMs);
+      try {
+        if (attempt > policy.maxAttempts) {
+          // A retaken job whose last attempt died before its DLQ entry was written.
+          throw new Error(`attempt ${attempt} exceeds the budget of ${policy.maxAttempts}; the previous worker died`);
+        }
+        const parsed = def.payload.safeParse(job.attrs.data);
+        if (!parsed.success) {
+          throw new PayloadError(`invalid payload: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; ')}`);
+        }
+        const ctx: JobContext<unknown> = {
+          payload: parsed.data,
+          jobId,
+          jobName: def.name,
+          attempt,
+          log,
+          signal: controller.signal,
+          db: this.deps.db,
+          count: (name, n = 1) => {
+            counts[name] = (counts[name] ?? 0) + n;
+          },
+          telemetry: (tool, data) => {
+            telemetry.push({ tool, at: new Date(), data });
+          },
+          progress: async (pct) => {
+            await cols.jobRuns.updateOne({ _id: runId }, { $set: { progress: Math.max(0, Math.min(100, pct)) } });
+          },
+        };
+        await raceAbort(Promise.resolve().then(() => def.handler(ctx)), controller.signal);
+        ok = true;
+      } catch (err) {
+        error = err;
+      } finally {
+        clearTimeout(timer);
       }
-      const parsed = def.payload.safeParse(job.attrs.data);
-      if (!parsed.success) {
-        throw new PayloadError(`invalid payload: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; ')}`);
-      }
-      const ctx: JobContext<unknown> = {
-        payload: parsed.data,
-        jobId,
-        jobName: def.name,
-        attempt,
-        log,
-        signal: controller.signal,
-        db: this.deps.db,
-        count: (name, n = 1) => {
-          counts[name] = (counts[name] ?? 0) + n;
-        },
-        telemetry: (tool, data) => {
-          telemetry.push({ tool, at: new Date(), data });
-        },
-        progress: async (pct) => {
-          await cols.jobRuns.updateOne({ _id: runId }, { $set: { progress: Math.max(0, Math.min(100, pct)) } });
-        },
-      };
-      await raceAbort(def.handler(ctx), controller.signal);
-      await finishRun(cols, runId, { outcome: 'success', startedAt, counts, telemetry }).then((run) => events.emit('run', run));
-      await this.settleSuccess(jobId, nextTick !== null, writeJob);
-      log.info({ attempt, durationMs: Date.now() - startedAt.getTime(), counts }, 'job succeeded');
-    } catch (err) {
-      const error = describeError(err);
-      if (err instanceof AbortedError || err instanceof DeferError) {
-        outcome = { ok: false, providerFault: false, void: true };
-        await writeJob(() => cols.agendaJobs.updateOne({ _id: new ObjectId(jobId) }, { $inc: { 'sb.attempts': -1 } }));
-        await finishRun(cols, runId, { outcome: 'aborted', startedAt, counts, telemetry, error });
-        this.defer(job, err instanceof DeferError ? err.delayMs : 0);
-        log.warn({ attempt, reason: error.message }, 'attempt did not count');
+
+      if (ok) {
+        await release({ ok: true, providerFault: false, void: false });
+        const run = await record(() => finishRun(cols, runId, { outcome: 'success', startedAt, counts, telemetry }));
+        events.emit('run', run);
+        await record(() => this.settleSuccess(jobId, nextTick !== null, writeJob));
+        log.info({ attempt, durationMs: Date.now() - startedAt.getTime(), counts }, 'job succeeded');
         return undefined;
       }
-      const providerFault = !(err instanceof PayloadError || err instanceof NotProviderFaultError);
-      outcome = { ok: false, providerFault, void: false };
-      const exhausted = err instanceof PayloadError || attempt >= policy.maxAttempts;
-      const run = await finishRun(cols, runId, { outcome: exhausted ? 'dead' : 'failed', startedAt, counts, telemetry, error });
+      const info = describeError(error);
+      if (error instanceof AbortedError || error instanceof DeferError) {
+        await release({ ok: false, providerFault: false, void: true });
+        await record(() => writeJob(() => cols.agendaJobs.updateOne({ _id: new ObjectId(jobId) }, { $set: { 'sb.attempts': attempt - 1 } })));
+        await record(() => finishRun(cols, runId, { outcome: 'aborted', startedAt, counts, telemetry, error: info }));
+        this.defer(job, error instanceof DeferError ? error.delayMs : 0);
+        log.warn({ attempt, reason: info.message }, 'attempt did not count');
+        return undefined;
+      }
+      const providerFault = !(error instanceof PayloadError || error instanceof NotProviderFaultError);
+      await release({ ok: false, providerFault, void: false });
+      const exhausted = error instanceof PayloadError || attempt >= policy.maxAttempts;
+      const run = await record(() => finishRun(cols, runId, { outcome: exhausted ? 'dead' : 'failed', startedAt, counts, telemetry, error: info }));
       events.emit('run', run);
       if (exhausted) {
-        await this.deadLetter(job, def, { jobId, generation, attempt, error, payloadInvalid: err instanceof PayloadError }, writeJob);
+        await record(() => this.deadLetter(job, def, { jobId, generation, attempt, error: info, payloadInvalid: error instanceof PayloadError }, writeJob));
         job.attrs.nextRunAt = nextTick;
       } else {
         job.attrs.nextRunAt = new Date(Date.now() + backoffDelay(attempt, policy));
       }
-      log.warn({ attempt, maxAttempts: policy.maxAttempts, err: error, retryAt: exhausted ? null : job.attrs.nextRunAt }, exhausted ? 'job dead-lettered' : 'job failed, retry scheduled');
-      return { error: err };
+      log.warn({ attempt, maxAttempts: policy.maxAttempts, err: info, retryAt: exhausted ? null : job.attrs.nextRunAt }, exhausted ? 'job dead-lettered' : 'job failed, retry scheduled');
+      return { error };
     } finally {
-      clearTimeout(timer);
-      await gate.release(outcome);
+      // The pipeline failed before the handler settled: the attempt did not happen.
+      await release({ ok: false, providerFault: false, void: true });
+    }
+  }
+
+  /**
+   * Retries `write` while the database is away, until it lands or the job's lock is lost (then
+   * another worker owns the job, and its run is the one that counts). Logged once per outage.
+   */
+  private async durable<T>(write: () => Promise<T>, lockLost: AbortSignal, log: Logger): Promise<T> {
+    let delay = RECORD_RETRY_FIRST_MS;
+    let ref: string | undefined;
+    for (;;) {
+      try {
+        const out = await write();
+        if (ref) log.info({ ref }, 'outcome recorded after the database came back');
+        return out;
+      } catch (err) {
+        if (lockLost.aborted) throw err;
+        if (!ref) {
+          ref = randomBytes(3).toString('hex');
+          log.warn({ err, ref }, 'recording the outcome failed; retrying while the job is still ours');
+        }
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, RECORD_RETRY_MAX_MS);
+      }
     }
   }
 
@@ -213,25 +276,28 @@ export class AttemptRunner {
   }
 
   /**
-   * Renews the lock now and while the attempt runs; aborts the attempt if another worker took the
-   * job. The returned stop waits for a renewal in flight: landing after Agenda's final save, it
-   * would lock the finished job again (and on FerretDB v1 write back the whole running-state
-   * document), so another worker would run it again once that lock expired.
+   * Renews the lock now and while the attempt runs (and while its outcome is recorded); aborts
+   * the attempt if another worker took the job. A renewal that fails (the database is away) does
+   * not mean the lock is lost: nobody can take the job while nobody reaches the database, so the
+   * in-memory lock time stays fresh and the attempt goes on. The returned stop waits for a
+   * renewal in flight: landing after Agenda's final save, it would lock the finished job again.
    */
-  private renewLock(job: Job, controller: AbortController, writeJob: JobWrites): () => Promise<void> {
+  private renewLock(job: Job, abort: { handler: AbortController; lock: AbortController }, writeJob: JobWrites): () => Promise<void> {
     const { cols } = this.deps;
     const every = Math.max(250, Math.floor(this.deps.lockLifetimeMs / 3));
     const renew = async () => {
-      let now = new Date();
       try {
         // Another worker that retook the job has started a run of its own: a newer lastRunAt.
-        const res = await writeJob(() => {
-          now = new Date();
-          return cols.agendaJobs.updateOne({ _id: new ObjectId(String(job.attrs._id)), lastRunAt: job.attrs.lastRunAt }, { $set: { lockedAt: now } });
-        });
-        if (res.matchedCount === 1) job.attrs.lockedAt = now;
-        else controller.abort(new AbortedError('lock_lost'));
+        const res = await writeJob(() => cols.agendaJobs.updateOne({ _id: new ObjectId(String(job.attrs._id)), lastRunAt: job.attrs.lastRunAt }, { $set: { lockedAt: new Date() } }));
+        if (res.matchedCount === 1) {
+          job.attrs.lockedAt = new Date();
+          return;
+        }
+        const lost = new AbortedError('lock_lost');
+        abort.lock.abort(lost);
+        abort.handler.abort(lost);
       } catch (err) {
+        job.attrs.lockedAt = new Date();
         this.deps.log.warn({ err, jobId: String(job.attrs._id) }, 'lock renewal failed; will retry');
       }
     };
@@ -266,21 +332,25 @@ function serialized(): JobWrites {
   };
 }
 
-/** Settles with the promise, or rejects with the signal's reason as soon as it aborts. */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+/**
+ * Settles with the promise, or rejects with the signal's reason as soon as it aborts. The
+ * promise is always observed: a handler that rejects after the race was lost (it saw the abort
+ * and threw) must not become an unhandled rejection, which would end the process.
+ */
+export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
     promise.then(
       (v) => {
         signal.removeEventListener('abort', onAbort);
         resolve(v);
       },
-      (e) => {
+      (e: unknown) => {
         signal.removeEventListener('abort', onAbort);
         reject(e);
       },
     );
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -3,17 +3,16 @@
  * (src/engine/attempt.ts) and guards checked both before a job is locked and before it runs.
  */
 import { EventEmitter, once } from 'node:events';
-import { Agenda, toJobId, type JobParameters } from 'agenda';
-import { MongoBackend } from '@agendajs/mongo-backend';
+import { Agenda } from 'agenda';
 import type { Db } from 'mongodb';
 import type { Config } from '../config.ts';
-import { collections, ensureIndexes, type AgendaJobDoc, type SwitchboardCollections } from '../db/collections.ts';
+import { collections, ensureIndexes, type SwitchboardCollections } from '../db/collections.ts';
 import type { Logger } from '../log.ts';
 import { AttemptRunner } from './attempt.ts';
 import type { JobDefinition, JobRegistry } from './defineJob.ts';
 import { PayloadError } from './errors.ts';
 import { holdGuard, passGuards, type Guard } from './guards.ts';
-import { RunClaims } from './claims.ts';
+import { SwitchboardBackend } from './backend.ts';
 import { reconcileDeadLetters } from './reconcile.ts';
 import { SettingsStore } from './settings.ts';
 
@@ -93,34 +92,21 @@ export class Engine extends EventEmitter {
     const more = typeof opts.guards === 'function' ? opts.guards(this.settings) : (opts.guards ?? []);
     this.guards = [holdGuard(this.settings, opts.config.GUARD_REFRESH_MS * 2), ...more];
 
-    const backend = new MongoBackend({ mongo: opts.db, collection: 'agendaJobs' });
-    const repo = backend.repository;
-    const claims = new RunClaims(opts.db, opts.config.WORKER_NAME, opts.config.ENGINE_LOCK_LIFETIME_MS);
-    // Guards that can answer from cache keep held jobs untouched in the queue: not even locked.
-    // Otherwise the claim decides, before any write, which worker locks the job (see claims.ts).
-    repo.getNextJobToRun = async (name, nextScanAt, lockDeadline, _now, options) => {
-      const def = this.jobs.get(name);
-      if (def && this.guards.some((g) => g.heldBeforeLock?.(def))) return undefined;
-      return claims.lockNext(this.cols.agendaJobs, { name, nextScanAt, lockDeadline }, async (job) => {
-        // Agenda's own lock takes an unlocked job in the state read; an expired lock is replaced.
-        if (job.lockedAt == null) return repo.lockJob({ _id: toJobId(String(job._id)), name, nextRunAt: job.nextRunAt } as JobParameters, options);
-        const res = await this.cols.agendaJobs.updateOne(
-          { _id: job._id, lockedAt: job.lockedAt },
-          { $set: { lockedAt: new Date(), lastModifiedBy: options?.lastModifiedBy ?? null } as Partial<AgendaJobDoc> },
-        );
-        return res.matchedCount === 1 ? ((await repo.getJobById(String(job._id))) ?? undefined) : undefined;
-      });
-    };
-    const unlockJob = repo.unlockJob.bind(repo);
-    repo.unlockJob = async (job) => {
-      await unlockJob(job);
-      await claims.release([String(job._id)]);
-    };
-    const unlockJobs = repo.unlockJobs.bind(repo);
-    repo.unlockJobs = async (ids) => {
-      await unlockJobs(ids);
-      await claims.release(ids.map(String));
-    };
+    const backend = new SwitchboardBackend({
+      db: opts.db,
+      worker: opts.config.WORKER_NAME,
+      lockLifetimeMs: opts.config.ENGINE_LOCK_LIFETIME_MS,
+      log: this.log,
+      // Guards that can answer from cache keep held jobs untouched in the queue: not even locked.
+      heldBeforeLock: (name) => {
+        const def = this.jobs.get(name);
+        return !!def && this.guards.some((g) => g.heldBeforeLock?.(def));
+      },
+      onPoll: (job, durationMs) => {
+        this.lastPollAt = new Date();
+        this.emit('poll', { job, durationMs });
+      },
+    });
     this.agenda = new Agenda({
       backend,
       name: opts.config.WORKER_NAME,
