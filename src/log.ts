@@ -3,42 +3,15 @@
  */
 import { pino, type Logger, type DestinationStream } from 'pino';
 import pretty from 'pino-pretty';
+import { maskSecrets, maskText } from './util/secrets.ts';
 
 export type { Logger };
 
-/** Object paths whose values are replaced by "[redacted]". */
-export const REDACT_PATHS = [
-  'token',
-  '*.token',
-  'password',
-  '*.password',
-  'secret',
-  '*.secret',
-  'apiKey',
-  '*.apiKey',
-  'headers.authorization',
-  '*.headers.authorization',
-  'headers["x-slack-signature"]',
-  'headers["x-telegram-bot-api-secret-token"]',
-  'config.SLACK_BOT_TOKEN',
-  'config.SLACK_SIGNING_SECRET',
-  'config.SLACK_APP_TOKEN',
-  'config.TELEGRAM_BOT_TOKEN',
-  'config.TELEGRAM_WEBHOOK_SECRET',
-  'config.SIGNUP_PIN_SECRET',
-  'config.OPENAI_API_KEY',
-  'config.MONGODB_URL',
-];
-
-/** Removes credentials from connection strings and bot tokens from URLs in free text. */
-export function redactText(text: string): string {
-  return text
-    .replace(/(mongodb(?:\+srv)?:\/\/)[^@/\s]+@/g, '$1[redacted]@')
-    .replace(/\/bot\d+:[A-Za-z0-9_-]+/g, '/bot[redacted]')
-    .replace(/\bxox[abposr]-[A-Za-z0-9-]+/g, 'xox-[redacted]')
-    .replace(/\bxapp-[A-Za-z0-9-]+/g, 'xapp-[redacted]')
-    .replace(/\bsk-[A-Za-z0-9_-]{8,}/g, 'sk-[redacted]');
-}
+/**
+ * Removes credentials from free text (connection strings, bot tokens in URLs, API tokens, secret
+ * `key=value` pairs). The same masking the views use (src/util/secrets.ts), under its log name.
+ */
+export const redactText = maskText;
 
 export interface LogOptions {
   level?: string;
@@ -58,8 +31,11 @@ export function createLogger(opts: LogOptions = {}): Logger {
   return pino(
     {
       level: opts.level ?? 'info',
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      formatters: { level: (label) => ({ level: label }) },
+      // Not pino's path-based `redact`: a list of paths misses a secret one level deeper or
+      // spelled otherwise (`X-Api-Key`), and would be a second list beside the views' key rule.
+      // Child bindings are not passed through here (pino formats them once, without this hook):
+      // they carry context (component, job id), never payloads.
+      formatters: { level: (label) => ({ level: label }), log: (o) => maskSecrets(o) },
       hooks: {
         logMethod(args, method) {
           // Strings logged as messages are scrubbed too (URLs with credentials, tokens in errors).
@@ -74,12 +50,10 @@ export function createLogger(opts: LogOptions = {}): Logger {
 }
 
 function errorSerializer(err: unknown): unknown {
-  const s = pino.stdSerializers.err(err as Error) as { message?: string; stack?: string };
-  if (s && typeof s === 'object') {
-    if (s.message) s.message = redactText(s.message);
-    if (s.stack) s.stack = redactText(s.stack);
-  }
-  return s;
+  const s = pino.stdSerializers.err(err as Error);
+  // A plain copy, so the masker walks it: the message, the stack and any field an error carries
+  // (an HTTP client's request headers, a driver's connection string).
+  return s && typeof s === 'object' ? maskSecrets({ ...s }) : s;
 }
 
 /** A logger that writes nothing (tests, `--json` CLI runs). */
