@@ -74,6 +74,12 @@ export interface JobDefinition<S extends z.ZodType = z.ZodType> {
   schedulePayload?: z.input<S>;
   /** Lets `backfill start` run this job over a range, in resumable chunks (see src/engine/backfill.ts). */
   backfill?: BackfillSpec;
+  /**
+   * Payload fields shown masked, beyond those whose key names a secret (authorization, token,
+   * password, api key, ...): dotted paths such as `headers.x-partner-sig` or `credentials` (see
+   * maskSecrets in src/util/secrets.ts). Only views are masked; the handler gets the real values.
+   */
+  secretFields?: readonly string[];
 }
 
 /** What a backfill chunk gets: like a JobContext, with the run's parameters instead of a payload. */
@@ -120,6 +126,9 @@ export function defineJob<S extends z.ZodType>(def: JobDefinition<S>): JobDefini
   positive(def.timeoutMs, 'timeoutMs');
   positive(def.rateLimit?.rpm, 'rateLimit.rpm');
   positive(def.retry?.maxAttempts, 'retry.maxAttempts');
+  if (def.secretFields?.some((p) => typeof p !== 'string' || p.split('.').some((seg) => seg === ''))) {
+    throw new Error(`job ${def.name}: secretFields are dotted paths like "headers.x-partner-sig"`);
+  }
   if (def.backfill && (typeof def.backfill.plan !== 'function' || typeof def.backfill.runChunk !== 'function')) {
     throw new Error(`job ${def.name}: backfill needs plan() and runChunk()`);
   }
