@@ -6,6 +6,7 @@ import { fmtDate, truncate } from '../src/chat/reply.ts';
 import { quoteArg } from '../src/chat/grammar.ts';
 import { formatDuration } from '../src/util/duration.ts';
 import { UsageError } from '../src/ops/errors.ts';
+import { maskSecrets } from '../src/util/secrets.ts';
 
 const duration = durationArg();
 const STATES = ['queued', 'running', 'scheduled', 'failed', 'completed'] as const;
@@ -84,7 +85,9 @@ export const jobsCommands = [
       if (a.wait && a.dedupeKey) throw new UsageError('--wait and --dedupe-key do not go together.');
       const at = a.at ? (Number.isNaN(Date.parse(a.at)) ? a.at : new Date(a.at)) : undefined;
       const queued = await ops.jobs.run(a.name, a.payload, { at, dedupeKey: a.dedupeKey, dedupeWindowMs: a.dedupeWindow, enqueuedBy: `${actor.platform}:${actor.id}` });
-      const audit = { target: `${a.name} ${queued.id}`, detail: { payload: a.payload } };
+      // The audit trail records what was run, not the credentials it was run with.
+      const payload = maskSecrets(a.payload, { secretPaths: ops.engine.jobs.get(a.name)?.secretFields });
+      const audit = { target: `${a.name} ${queued.id}`, detail: { payload } };
       if (queued.duplicateOf) {
         return {
           text: `Skipped: ${a.name} with dedupe key "${a.dedupeKey}" was enqueued at ${fmtDate(queued.duplicateOf.at)} as ${queued.duplicateOf.id || '(being enqueued)'}, within the window.`,

@@ -1,12 +1,14 @@
 /**
  * Dead-letter queue operations: list, show, retry (fresh attempt budget), delete (kept as
- * `deleted` for the audit trail), export as CSV.
+ * `deleted` for the audit trail), export as CSV. Whatever is shown (list, show, CSV) has its
+ * secrets masked; retry works on the stored document, so the job gets its real payload back.
  */
 import { ObjectId, type Filter } from 'mongodb';
 import type { Actor, DeadLetterDoc, SwitchboardCollections } from '../db/collections.ts';
 import type { Engine } from '../engine/engine.ts';
 import { OpsError } from './errors.ts';
 import { parseObjectId } from './ids.ts';
+import { maskSecrets, maskText } from '../util/secrets.ts';
 
 export interface DeadLetterItem {
   id: string;
@@ -35,28 +37,29 @@ export interface BatchResult {
 
 const RETRY_BATCH = 100;
 
-/** A short, one-line view of a payload. */
-export function summarizePayload(payload: unknown, max = 80): string {
+/** A short, one-line view of a payload, secrets masked (before cutting, so no token is half shown). */
+export function summarizePayload(payload: unknown, max = 80, secretFields?: readonly string[]): string {
   let s: string;
   try {
-    s = JSON.stringify(payload) ?? 'undefined';
+    s = JSON.stringify(maskSecrets(payload, { secretPaths: secretFields })) ?? 'undefined';
   } catch {
     s = String(payload);
   }
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }
 
-export function toItem(d: DeadLetterDoc): DeadLetterItem {
+/** The list view of an entry; `secretFields` are its job's (JobDefinition.secretFields). */
+export function toItem(d: DeadLetterDoc, secretFields?: readonly string[]): DeadLetterItem {
   return {
     id: String(d._id),
     job: d.jobName,
     status: d.status,
     attempts: d.attempts,
-    error: d.error.message,
+    error: maskText(d.error.message),
     errorClass: d.error.class,
     firstFailedAt: d.firstFailedAt,
     lastFailedAt: d.lastFailedAt,
-    payloadSummary: summarizePayload(d.payload),
+    payloadSummary: summarizePayload(d.payload, 80, secretFields),
     jobId: d.jobId,
   };
 }
@@ -81,13 +84,24 @@ export class DeadLetters {
       this.cols.deadLetters.find(filter).sort({ lastFailedAt: -1 }).skip((page - 1) * limit).limit(limit).toArray(),
       this.cols.deadLetters.countDocuments(filter),
     ]);
-    return { items: docs.map(toItem), total, page, limit };
+    return { items: docs.map((d) => toItem(d, this.secretFieldsOf(d.jobName))), total, page, limit };
   }
 
   async show(id: string): Promise<DeadLetterItem & { payload: unknown; stackHead?: string; reason: string }> {
     const d = await this.cols.deadLetters.findOne({ _id: parseId(id) });
     if (!d) throw new OpsError('not_found', `No dead letter ${id}.`);
-    return { ...toItem(d), payload: d.payload, stackHead: d.error.stackHead, reason: d.reason };
+    const secretFields = this.secretFieldsOf(d.jobName);
+    return {
+      ...toItem(d, secretFields),
+      payload: maskSecrets(d.payload, { secretPaths: secretFields }),
+      ...(d.error.stackHead ? { stackHead: maskText(d.error.stackHead) } : {}),
+      reason: d.reason,
+    };
+  }
+
+  /** The job's own secret payload fields; none when the job is no longer defined here. */
+  private secretFieldsOf(job: string): readonly string[] | undefined {
+    return this.engine.jobs.get(job)?.secretFields;
   }
 
   /** Retries the given entries, or every pending one of a job type with `all`. */
@@ -174,10 +188,10 @@ export class DeadLetters {
         d.status,
         String(d.attempts),
         d.error.class,
-        d.error.message,
+        maskText(d.error.message),
         d.firstFailedAt.toISOString(),
         d.lastFailedAt.toISOString(),
-        JSON.stringify(d.payload) ?? '',
+        JSON.stringify(maskSecrets(d.payload, { secretPaths: this.secretFieldsOf(d.jobName) })) ?? '',
       ]);
     }
   }

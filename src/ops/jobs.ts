@@ -1,4 +1,7 @@
-/** Job operations: list, show, run (optionally waiting), cancel, pause and resume a job type. */
+/**
+ * Job operations: list, show, run (optionally waiting), cancel, pause and resume a job type.
+ * What they return is a view: payloads, errors and run records come with secrets masked.
+ */
 import { ObjectId, type Filter } from 'mongodb';
 import type { Actor, AgendaJobDoc, JobRunDoc, SwitchboardCollections } from '../db/collections.ts';
 import type { Engine } from '../engine/engine.ts';
@@ -7,6 +10,7 @@ import { pauseKey, type SwitchState } from '../engine/settings.ts';
 import { OpsError, UsageError } from './errors.ts';
 import { parseObjectId } from './ids.ts';
 import { insertOnce } from '../db/insertOnce.ts';
+import { maskSecrets, maskText } from '../util/secrets.ts';
 
 export type JobState = 'queued' | 'running' | 'scheduled' | 'failed' | 'completed';
 
@@ -51,7 +55,7 @@ function toItem(j: AgendaJobDoc): JobItem {
     nextRunAt: j.nextRunAt ?? null,
     lastRunAt: j.lastRunAt ?? null,
     failCount: j.failCount ?? 0,
-    lastError: j.failReason ?? null,
+    lastError: j.failReason ? maskText(j.failReason) : null,
     attempts: j.sb?.attempts ?? 0,
   };
 }
@@ -97,7 +101,8 @@ export class Jobs {
     const j = await this.cols.agendaJobs.findOne({ _id: jobObjectId(id) });
     if (!j) throw new OpsError('not_found', `No job ${id}.`);
     const runs = await this.cols.jobRuns.find({ jobId: id }).sort({ startedAt: -1 }).limit(5).toArray();
-    return { ...toItem(j), payload: j.data, runs, schedule: j.repeatInterval ? String(j.repeatInterval) : null };
+    const secretPaths = (this.engine.jobs.get(j.name)?.secretFields ?? []).map((p) => `payload.${p}`);
+    return maskSecrets({ ...toItem(j), payload: j.data, runs, schedule: j.repeatInterval ? String(j.repeatInterval) : null }, { secretPaths });
   }
 
   /** Validates and enqueues; a bad payload or unknown job is a usage error naming the field. */
@@ -146,12 +151,12 @@ export class Jobs {
     return undefined;
   }
 
-  /** Waits for the first finished attempt of a job (polling its run records). */
+  /** Waits for the first finished attempt of a job (polling its run records); its error and telemetry masked. */
   async waitForOutcome(id: string, timeoutMs: number, signal?: AbortSignal): Promise<JobRunDoc | undefined> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline && !signal?.aborted) {
       const run = await this.cols.jobRuns.findOne({ jobId: id, outcome: { $ne: 'running' } }, { sort: { startedAt: 1 } });
-      if (run && run.outcome !== 'aborted') return run;
+      if (run && run.outcome !== 'aborted') return maskSecrets(run);
       await new Promise((r) => setTimeout(r, 200));
     }
     return undefined;
