@@ -4,6 +4,7 @@ import { effectiveState, type OperatorState } from './lifecycle.ts';
 import type { RuleAction } from './rule.ts';
 import type { AlertDoc } from './store.ts';
 import type { AlertState, AlertView } from './types.ts';
+import { maskSecrets } from '../util/secrets.ts';
 
 /** Buttons for an alert: the rule's remedies, then acknowledge and snooze 1 h (none once resolved). */
 export function alertActions(doc: Pick<AlertDoc, '_id' | 'job' | 'provider'>, state: AlertState, ruleActions: readonly RuleAction[]): ReplyAction[] {
@@ -47,7 +48,10 @@ function byWhom(doc: AlertDoc, op: OperatorState, state: AlertState): string | u
   return undefined;
 }
 
-/** The AlertView of an alert document and its operators' state at `now`. */
+/**
+ * The AlertView of an alert document and its operators' state at `now`. Masked: a rule may quote
+ * an error or a payload in its summary or facts, and every channel and `alerts show` read this.
+ */
 export function toView(doc: AlertDoc, op: OperatorState, now: Date, ruleActions: readonly RuleAction[]): AlertView {
   const state = effectiveState(doc, op, now);
   const view: AlertView = {
@@ -67,5 +71,5 @@ export function toView(doc: AlertDoc, op: OperatorState, now: Date, ruleActions:
   const by = byWhom(doc, op, state);
   if (by) view.by = by;
   if (state === 'snoozed' && op.snooze?.until) view.snoozedUntil = op.snooze.until;
-  return view;
+  return maskSecrets(view);
 }

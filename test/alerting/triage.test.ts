@@ -1,9 +1,14 @@
-/** Triage notes of failure alerts: deterministic always; the AI path against the local OpenAI fake, with fallbacks and redaction. */
+/**
+ * Triage notes of failure alerts: deterministic always; the AI path against the local OpenAI fake,
+ * with fallbacks and redaction; alert views, notes and the prompt with secrets masked.
+ */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAlerting, type Alerting } from '../../src/alerting/index.ts';
-import { startTestApp, type TestApp } from '../support/app.ts';
+import type { ErrorInfo } from '../../src/db/collections.ts';
+import { asUser, startTestApp, type TestApp } from '../support/app.ts';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fakeOpenAI.ts';
-import { recordingNotifier, seedRuns, type RecordingNotifier } from './helpers.ts';
+import { breach, manualRule, recordingNotifier, seedRuns, type RecordingNotifier } from './helpers.ts';
+import { expectNoSecrets, jwt, rendered, SECRET } from '../secrets/partner.ts';
 
 const SECRETS = ['SECRETQ1', 'SECRETBEARER123', 'SECRETSLACK', 'ana@example.com', 'AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw', 'sk-SECRETOPENAI123'];
 const authError = (i: number) => ({
@@ -19,10 +24,12 @@ let fake: FakeOpenAI;
 let app: TestApp;
 let alerting: Alerting;
 let rec: RecordingNotifier;
+/** An app's environment for the AI path: the local fake. */
+const aiEnv = () => ({ OPENAI_API_KEY: 'sk-test-key-for-the-fake', OPENAI_BASE_URL: fake.baseURL, OPENAI_MODEL: 'gpt-test-mini' });
 
 beforeAll(async () => {
   fake = await startFakeOpenAI();
-  app = await startTestApp({ work: false, env: { OPENAI_API_KEY: 'sk-test-key-for-the-fake', OPENAI_BASE_URL: fake.baseURL, OPENAI_MODEL: 'gpt-test-mini' } });
+  app = await startTestApp({ work: false, env: aiEnv() });
   alerting = createAlerting(app, { aiTimeoutMs: 2000 });
   rec = recordingNotifier();
   alerting.service.addNotifier(rec);
@@ -123,5 +130,70 @@ describe('triage without an OpenAI key', () => {
     expect(r.kinds('failure-count:plain.job')).toEqual(['opened', 'note']);
     expect(r.events[1].note).toContain('code_bug — 11 failures');
     expect(fake.requests).toHaveLength(0);
+  });
+});
+
+// Only secrets that every view knows by their key or their form: a job's own secretFields are
+// masked where its payload is read (ops), not in free text a rule writes.
+const payload = { url: 'https://partner.example/orders', headers: { authorization: `Bearer ${SECRET.bearer}`, 'x-api-key': SECRET.apiKey } };
+
+/** Failures as careless providers and handlers word them. */
+const leakyError = (i: number): ErrorInfo => ({
+  class: 'HttpStatusError',
+  message: [
+    `HTTP 401: {"error":"invalid credentials","api_key":"${SECRET.apiKey}"}`,
+    `partner refused (Authorization: Bearer ${SECRET.bearer}; cookie: sid=${SECRET.cookie})`,
+    `session expired: ${jwt}`,
+  ][i % 3],
+});
+
+describe('secrets in alerts', () => {
+  // A rule of its own that quotes errors and payloads, in an app of its own (one alerting per database).
+  const rule = manualRule('leaky', { triage: true });
+  let leaky: TestApp;
+  let leakyAlerting: Alerting;
+  let leakyRec: RecordingNotifier;
+  beforeAll(async () => {
+    leaky = await startTestApp({ work: false, env: aiEnv() });
+    leakyAlerting = createAlerting(leaky, { rules: [rule], aiTimeoutMs: 5000 });
+    leakyRec = recordingNotifier();
+    leakyAlerting.service.addNotifier(leakyRec);
+  });
+
+  it('the alert thread (view and triage note), alerts show, and the prompt sent to OpenAI', async () => {
+    const job = 'leaky.job';
+    const now = new Date();
+    await seedRuns(leaky.t.db, job, 9, 'failed', new Date(now.getTime() - 60_000), { error: leakyError, spreadMs: 1000 });
+    // A rule quoting the latest error and payload in its summary and facts, as the DLQ alert does.
+    rule.breaches = [
+      {
+        ...breach(job, 9),
+        summary: `9 failures of ${job}; latest: ${leakyError(1).message}`,
+        facts: [
+          { label: 'Latest error', value: leakyError(0).message },
+          { label: 'Latest payload', value: JSON.stringify(payload) },
+        ],
+      },
+    ];
+    fake.respondWith(JSON.stringify({ summary: 'The partner rejects our credentials.', action: 'Rotate the partner key.' }));
+    await leakyAlerting.evaluateOnce(now);
+
+    const events = leakyRec.events.filter((e) => e.alert.key === `leaky:${job}`);
+    expect(events.map((e) => e.kind)).toEqual(['opened', 'note']);
+    const [opened, note] = events;
+    expectNoSecrets(JSON.stringify(opened.alert));
+    expect(opened.alert.summary).toContain('Authorization: [redacted]');
+    expect(opened.alert.facts.find((f) => f.label === 'Latest payload')?.value).toContain('"authorization":"[redacted]"');
+    expectNoSecrets(note.note!);
+    expect(note.note).toContain('AI-written summary');
+
+    const shown = await leaky.dispatcher.run(`alerts show leaky:${job}`, asUser('viewer'));
+    expect(shown.status).toBe('ok');
+    expectNoSecrets(rendered(shown.reply));
+
+    expect(fake.requests).toHaveLength(1);
+    const prompt = JSON.stringify(fake.requests[0].body);
+    expectNoSecrets(prompt);
+    expect(prompt).toContain('cookie: [redacted]');
   });
 });
