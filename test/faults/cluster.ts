@@ -1,0 +1,333 @@
+/**
+ * What the fault suite (test/faults/) and bench/faults.ts share: real `serve` processes started,
+ * killed and restarted; a slow local HTTP provider that counts `http.invoke` calls per job and
+ * knows which calls are open; enqueueing and reading back jobs. No vitest here: the bench uses it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { MongoClient, ObjectId, type Db } from 'mongodb';
+import { envSchema, loadConfig } from '../../src/config.ts';
+import { collections, type DeadLetterDoc, type JobRunDoc } from '../../src/db/collections.ts';
+import { JobRegistry } from '../../src/engine/defineJob.ts';
+import { Engine } from '../../src/engine/engine.ts';
+import { silentLogger } from '../../src/log.ts';
+import { httpInvokeJob } from '../../jobs/httpInvoke.ts';
+import { sendJson, startHttpServer, type FakeServer } from '../support/fakeHttp.ts';
+import { Recorder, waitFor } from '../support/waitFor.ts';
+
+const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
+
+/** Short timings for workers under faults; SLOT_LEASE_MS: a dead holder's slots come back after it. */
+export const FAULT_ENV: Readonly<Record<string, string>> = {
+  LOG_FORMAT: 'json',
+  LOG_LEVEL: 'info',
+  PORT: '0',
+  HTTP_HOST: '127.0.0.1',
+  ENGINE_PROCESS_EVERY_MS: '200',
+  ENGINE_LOCK_LIFETIME_MS: '2000',
+  GUARD_REFRESH_MS: '200',
+  SHUTDOWN_GRACE_MS: '1000',
+  SLOT_LEASE_MS: '3000',
+  HTTP_INVOKE_ALLOWED_HOSTS: '127.0.0.1',
+};
+
+/** One JSON log line of a serve process (pino). */
+export interface LogLine {
+  level?: number;
+  msg?: string;
+  [key: string]: unknown;
+}
+
+export interface ServeOptions {
+  /** WORKER_NAME of this incarnation. */
+  name: string;
+  /** MONGODB_URL with the database name. */
+  mongoUrl: string;
+  /** More variables (after FAULT_ENV). */
+  env?: Record<string, string>;
+  /** How long to wait for "Switchboard serving on" (default 60 s: a loaded 2-core machine). */
+  startTimeoutMs?: number;
+}
+
+/** A running `node src/cli.ts serve`. */
+export interface ServeProcess {
+  name: string;
+  child: ChildProcess;
+  port: number;
+  /** `http://127.0.0.1:<port>` */
+  origin: string;
+  /** Every JSON log line so far; await entries with `logs.waitFor`. */
+  logs: Recorder<LogLine>;
+  /** Resolves with how the process ended. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  alive(): boolean;
+  /** The last 20 000 characters of stdout and stderr, for a failure message. */
+  output(): string;
+  /** SIGKILL, resolved once it is gone. */
+  kill(): Promise<void>;
+  /** SIGTERM, SIGKILL after `graceMs`; resolved once it is gone. Safe when already gone. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** The environment of a child: ours without any Switchboard variable, then `vars`. */
+function childEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const key of Object.keys(envSchema.shape)) delete env[key];
+  delete env.TEST_LOG;
+  return { ...env, ...vars };
+}
+
+/** Starts `serve` (stdin not a terminal: no console) and resolves once it listens. */
+export async function startServe(opts: ServeOptions): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [CLI, 'serve'], {
+    env: childEnv({ ...FAULT_ENV, WORKER_NAME: opts.name, MONGODB_URL: opts.mongoUrl, ...opts.env }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs = new Recorder<LogLine>();
+  let text = '';
+  const keep = (s: string) => (text = (text + s).slice(-20_000));
+  let partial = '';
+  child.stdout?.on('data', (b: Buffer) => {
+    const s = b.toString();
+    keep(s);
+    const lines = (partial + s).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.startsWith('{')) continue;
+      try {
+        logs.record(JSON.parse(line) as LogLine);
+      } catch {
+        // not a log line
+      }
+    }
+  });
+  child.stderr?.on('data', (b: Buffer) => keep(b.toString()));
+  const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  const output = () => `--- ${opts.name} (pid ${child.pid}) ---\n${text}`;
+  const signal = async (sig: NodeJS.Signals, forceAfterMs?: number) => {
+    if (!alive()) return;
+    child.kill(sig);
+    const timer = forceAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), forceAfterMs);
+    await exited;
+    clearTimeout(timer);
+  };
+  // Nothing outlives the test process, even when it is itself killed.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.on('exit', killOnExit);
+  void exited.then(() => process.off('exit', killOnExit));
+
+  let ready: LogLine;
+  try {
+    ready = await waitFor(
+      () => {
+        if (!alive()) throw new Error(`serve exited (${child.exitCode ?? child.signalCode}) before serving`);
+        return logs.items.find((l) => typeof l.msg === 'string' && l.msg.startsWith('Switchboard serving on'));
+      },
+      { signal: logs, timeoutMs: opts.startTimeoutMs ?? 60_000, what: `${opts.name} to serve`, intervalMs: 200 },
+    );
+  } catch (err) {
+    await signal('SIGKILL');
+    throw new Error(`${(err as Error).message}\n${output()}`);
+  }
+  const port = Number(ready.port);
+  return {
+    name: opts.name,
+    child,
+    port,
+    origin: `http://127.0.0.1:${port}`,
+    logs,
+    exited,
+    alive,
+    output,
+    kill: () => signal('SIGKILL'),
+    stop: (graceMs = 10_000) => signal('SIGTERM', graceMs),
+  };
+}
+
+/** How a process ended and its last error lines (or "alive"), for an assertion message. */
+export function deathNote(p: ServeProcess): string {
+  if (p.alive()) return 'alive';
+  const last = p.output().split('\n').filter((l) => l.trim()).slice(-3).join('\n');
+  return `exit code ${p.child.exitCode}, signal ${p.child.signalCode}; last output:\n${last.slice(-1500)}`;
+}
+
+/** Log lines at error level or above (pino: 50 error, 60 fatal). */
+export function errorLines(p: ServeProcess): LogLine[] {
+  return p.logs.items.filter((l) => (l.level ?? 0) >= 50);
+}
+
+/** One `http.invoke` call as the provider saw it. */
+export interface ProviderCall {
+  key: string;
+  startedAt: number;
+  /** When the answer was sent or the caller went away. */
+  endedAt?: number;
+  /** True once the 200 was written. */
+  answered: boolean;
+}
+
+/**
+ * A local HTTP provider for `http.invoke`: `POST /call/<key>` answers 200 after `delayMs`.
+ * Counts calls per key and knows which are open (the worker's connection still up, no answer yet).
+ * Emits 'change' on every call start and end.
+ */
+export class SlowProvider extends Recorder<ProviderCall> {
+  delayMs: number;
+  private readonly server: FakeServer;
+  private readonly openCalls = new Set<ProviderCall>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  private constructor(server: FakeServer, delayMs: number) {
+    super();
+    this.server = server;
+    this.delayMs = delayMs;
+  }
+
+  static async start(delayMs: number): Promise<SlowProvider> {
+    let provider: SlowProvider | undefined;
+    const server = await startHttpServer((req, res) => provider?.handle(req.url ?? '', res));
+    provider = new SlowProvider(server, delayMs);
+    return provider;
+  }
+
+  /** The payload URL for job `key`. */
+  url(key: string): string {
+    return `${this.server.origin}/call/${encodeURIComponent(key)}`;
+  }
+
+  /** Keys of the calls open now. */
+  openKeys(): string[] {
+    return [...this.openCalls].map((c) => c.key);
+  }
+
+  /** Calls per key. */
+  counts(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const c of this.items) out.set(c.key, (out.get(c.key) ?? 0) + 1);
+    return out;
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    await this.server.close();
+  }
+
+  private handle(url: string, res: import('node:http').ServerResponse): void {
+    const m = /^\/call\/([^/?]+)/.exec(url);
+    if (!m) return sendJson(res, 404, { error: 'no such call' });
+    const call: ProviderCall = { key: decodeURIComponent(m[1]), startedAt: Date.now(), answered: false };
+    this.openCalls.add(call);
+    const end = () => {
+      if (!this.openCalls.delete(call)) return;
+      call.endedAt = Date.now();
+      this.emit('change', call);
+    };
+    res.on('close', end);
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      call.answered = true;
+      sendJson(res, 200, { ok: true, key: call.key });
+      end();
+    }, this.delayMs);
+    this.timers.add(timer);
+    this.record(call);
+  }
+}
+
+/** Enqueues `http.invoke` jobs from this process (an engine that does not work). */
+export class Producer {
+  readonly client: MongoClient;
+  readonly db: Db;
+  private readonly engine: Engine;
+
+  private constructor(client: MongoClient, db: Db, engine: Engine) {
+    this.client = client;
+    this.db = db;
+    this.engine = engine;
+  }
+
+  /** `mongoUrl` names the database, as MONGODB_URL does. */
+  static async connect(mongoUrl: string): Promise<Producer> {
+    const client = await MongoClient.connect(mongoUrl);
+    const db = client.db();
+    const config = { ...loadConfig({}), WORKER_NAME: 'fault-producer' };
+    const engine = new Engine({ db, config, log: silentLogger(), jobs: new JobRegistry([httpInvokeJob({ allowedHosts: [] })]) });
+    await engine.start({ work: false, ensureIndexes: true });
+    return new Producer(client, db, engine);
+  }
+
+  /** One `http.invoke` of `url`; returns the job id. */
+  async invoke(url: string): Promise<string> {
+    return (await this.engine.enqueue('http.invoke', { url, timeoutMs: 60_000 })).id;
+  }
+
+  async close(): Promise<void> {
+    await this.engine.stop(0);
+    await this.client.close();
+  }
+}
+
+/** Where every job of `ids` stands. */
+export interface JobsReport {
+  /** Ids with a success run whose Agenda document is settled (unlocked, nothing due). */
+  finished: string[];
+  unfinished: string[];
+  deadLetters: DeadLetterDoc[];
+  runs: JobRunDoc[];
+}
+
+/** Reads the jobs, their runs and dead letters back. */
+export async function reportJobs(db: Db, ids: readonly string[]): Promise<JobsReport> {
+  const cols = collections(db);
+  const docs = await cols.agendaJobs.find({ _id: { $in: ids.map((id) => new ObjectId(id)) } }).toArray();
+  const runs = await cols.jobRuns.find({ jobName: 'http.invoke' }).toArray();
+  const succeeded = new Set(runs.filter((r) => r.outcome === 'success').map((r) => r.jobId));
+  const settled = new Set(docs.filter((d) => d.lockedAt == null && d.nextRunAt == null && d.lastFinishedAt != null).map((d) => String(d._id)));
+  const finished = ids.filter((id) => succeeded.has(id) && settled.has(id));
+  const deadLetters = await cols.deadLetters.find({}).toArray();
+  return { finished, unfinished: ids.filter((id) => !finished.includes(id)), deadLetters, runs };
+}
+
+/** Polls `reportJobs` until every job finished or `timeoutMs` passed; returns the last report. */
+export function waitForJobs(db: Db, ids: readonly string[], timeoutMs: number): Promise<JobsReport> {
+  return pollUntil(() => reportJobs(db, ids), (r) => r.unfinished.length === 0, timeoutMs, 500);
+}
+
+/**
+ * Reads `read()` every `everyMs` until `done` holds or `timeoutMs` passed; returns the last value
+ * either way, so the caller asserts on it (state that other processes change: no event to await).
+ */
+export async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number, everyMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() >= deadline) return value;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Attempts of `worker` that never recorded an outcome (it died running them). */
+export async function runningAttemptsOf(db: Db, worker: string): Promise<JobRunDoc[]> {
+  return collections(db).jobRuns.find({ worker, outcome: 'running' }).toArray();
+}
+
+/** One HTTP probe with a client timeout: status (0 when it timed out or failed) and how long it took. */
+export async function probe(url: string, timeoutMs = 1000): Promise<{ status: number; ms: number; body: string }> {
+  const t0 = performance.now();
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    const body = await res.text();
+    return { status: res.status, ms: performance.now() - t0, body };
+  } catch (err) {
+    return { status: 0, ms: performance.now() - t0, body: String((err as Error).message) };
+  }
+}
+
+/** p-th percentile of numbers (nearest rank); 0 for none. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
