@@ -11,6 +11,7 @@ import { sendJson, type HttpServer } from '../http/server.ts';
 import { SignupError } from './types.ts';
 import type { Signups } from './signup.ts';
 
+/** The body as a JSON object (an empty body counts as {}); undefined for anything else (null, arrays, garbage). */
 function readJson(raw: Buffer): Record<string, unknown> | undefined {
   try {
     const v: unknown = JSON.parse(raw.toString('utf8') || '{}');
@@ -34,7 +35,7 @@ export function mountSignupRoutes(http: HttpServer, signups: Signups): void {
 
   http.route('POST', '/auth/signup/start', async (req, res, raw) => {
     const body = readJson(raw);
-    if (!body) return sendJson(res, 400, { error: 'expected a JSON object { name, contact }', code: 'invalid' });
+    if (!body) return sendJson(res, 400, { error: 'The body must be a JSON object with name and contact.', code: 'invalid' });
     try {
       const s = await signups.start({ name: body.name, contact: body.contact, via: 'http' }, httpActor(req, body.name));
       sendJson(res, 201, { signup_id: s.id, expires_at: s.expiresAt.toISOString() });
@@ -47,7 +48,7 @@ export function mountSignupRoutes(http: HttpServer, signups: Signups): void {
   http.route('POST', '/auth/signup/verify', async (req, res, raw) => {
     const body = readJson(raw);
     if (!body || typeof body.signup_id !== 'string' || (typeof body.pin !== 'string' && typeof body.pin !== 'number')) {
-      return sendJson(res, 400, { error: 'expected a JSON object { signup_id, pin }', code: 'invalid' });
+      return sendJson(res, 400, { error: 'The body must be a JSON object with signup_id (a string) and pin.', code: 'invalid' });
     }
     try {
       const pin = typeof body.pin === 'number' ? String(body.pin).padStart(6, '0') : body.pin;

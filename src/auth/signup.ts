@@ -123,9 +123,9 @@ export class Signups {
 
   private async startUnaudited(input: { name: unknown; contact: unknown; via: 'http' | 'telegram'; chatId?: number }): Promise<SignupView> {
     const name = typeof input.name === 'string' ? input.name.replace(/[\u0000-\u001f\u007f]/g, ' ').trim() : '';
-    if (!name || name.length > 64) throw new SignupError('invalid', 'name is required (1-64 characters)');
+    if (!name || name.length > 64) throw new SignupError('invalid', 'A name of 1 to 64 characters is required.');
     const contact = parseContact(input.contact);
-    if ('error' in contact) throw new SignupError('invalid', contact.error);
+    if ('error' in contact) throw new SignupError('invalid', `The ${contact.error}.`);
     const { channel, secret } = this.opts;
     const ready = await this.availability();
     if (!channel || !secret || !ready.hasToken) throw new SignupError('no_token', 'Signup is unavailable: TELEGRAM_BOT_TOKEN is not configured, so no PIN can be sent.');
