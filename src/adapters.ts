@@ -8,10 +8,13 @@ import { startFirstSources } from './alerting/firstSources.ts';
 import type { Notifier } from './alerting/types.ts';
 import { slackConfigured, startSlack } from './chat/adapters/slack/index.ts';
 import { registerSignupRoutes, startTelegram } from './chat/adapters/telegram/index.ts';
+import type { ConnectionStatus } from './http/connections.ts';
 import type { HttpServer } from './http/server.ts';
 
 export interface Adapters {
   names: string[];
+  /** Each chat adapter's connection, for /readyz and the metrics. */
+  connections: ConnectionStatus[];
   stop(): Promise<void>;
 }
 
@@ -19,18 +22,21 @@ export interface Adapters {
 export async function startAdapters(app: App, http: HttpServer): Promise<Adapters> {
   const stops: Array<() => Promise<void> | void> = [];
   const names: string[] = [];
+  const connections: ConnectionStatus[] = [];
   const notifiers: Notifier[] = [];
   const alerting = createAlerting(app);
   registerSignupRoutes(app, http);
   if (slackConfigured(app.config)) {
     const slack = await startSlack(app, http);
     notifiers.push(slack.notifier);
+    connections.push(slack.status);
     names.push('slack');
     stops.push(() => slack.stop());
   }
   if (app.config.TELEGRAM_BOT_TOKEN) {
     const telegram = await startTelegram(app, http);
     notifiers.push(telegram.notifier);
+    connections.push(telegram.status);
     names.push(`telegram (${telegram.mode})`);
     stops.push(() => telegram.stop());
   }
@@ -42,6 +48,7 @@ export async function startAdapters(app: App, http: HttpServer): Promise<Adapter
   }
   return {
     names,
+    connections,
     async stop() {
       for (const s of stops.reverse()) await s();
     },

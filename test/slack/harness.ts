@@ -42,6 +42,7 @@ export async function startSlackHarness(opts: StartSlackOptions & { env?: Record
   const http = new HttpServer(app.log);
   const slack = await startSlack(app, http, opts);
   const port = await http.listen(0, '127.0.0.1');
+  await slack.connected; // Bolt starts in the background; commands are refused until then
   onCleanup(async () => {
     await slack.stop();
     await http.close();

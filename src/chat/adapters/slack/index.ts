@@ -2,10 +2,13 @@
  * The Slack adapter (Bolt): `/ops` slash command, buttons, and the alert-thread notifier.
  * HTTP mode mounts Bolt on our HttpServer at `/slack/events` (verified with SLACK_SIGNING_SECRET);
  * Socket Mode is used when SLACK_APP_TOKEN is set. SLACK_API_URL points the Web API elsewhere.
+ * Slack being unreachable never stops `serve`: Bolt's start (auth.test, the socket) is retried in
+ * the background, and `status` tells /readyz how far it got.
  */
-import { App as BoltApp, SocketModeReceiver, type webApi } from '@slack/bolt';
+import { App as BoltApp, SocketModeReceiver, webApi } from '@slack/bolt';
 import type { App } from '../../../app.ts';
 import type { Config } from '../../../config.ts';
+import { ConnectionStatus, keepConnecting } from '../../../http/connections.ts';
 import type { HttpServer } from '../../../http/server.ts';
 import { SlackAlertNotifier, type SlackAlertNotifierOptions } from './alertThreads.ts';
 import { boltLogger } from './boltLogger.ts';
@@ -28,11 +31,17 @@ export interface SlackAdapter {
   /** Resolves when no command or click is being worked on. */
   idle(): Promise<void>;
   bolt: BoltApp;
+  /** Connected once Bolt started; retrying (with the last error) while Slack is unreachable. */
+  status: ConnectionStatus;
+  /** Resolves once Bolt has started (or the adapter was stopped first). */
+  connected: Promise<void>;
 }
 
 export interface StartSlackOptions {
   /** Timings of the alert notifier (tests shorten them). */
   alerts?: Pick<SlackAlertNotifierOptions, 'minUpdateIntervalMs' | 'threadReplyIntervalMs'>;
+  /** First delay before retrying the start (default 1 s; doubled up to 60 s). */
+  backoffMs?: number;
 }
 
 /** True when the config has what Slack needs: a bot token and a signing secret or an app token. */
@@ -53,7 +62,10 @@ export function slackClientOptions(config: Pick<Config, 'SLACK_API_URL'>): webAp
   };
 }
 
-/** Starts the Slack adapter for `serve` (HTTP mode needs `http` to be listening, or to listen later). */
+/**
+ * Starts the Slack adapter for `serve` (HTTP mode needs `http` to be listening, or to listen
+ * later). Resolves at once with the route mounted; Bolt starts in the background.
+ */
 export async function startSlack(app: App, http: HttpServer, opts: StartSlackOptions = {}): Promise<SlackAdapter> {
   const config = app.config;
   if (!config.SLACK_BOT_TOKEN) throw new Error('SLACK_BOT_TOKEN is not set');
@@ -63,9 +75,13 @@ export async function startSlack(app: App, http: HttpServer, opts: StartSlackOpt
   const log = app.log.child({ component: 'slack' });
   const logger = boltLogger(log);
   const socketMode = Boolean(config.SLACK_APP_TOKEN);
-  const routeReceiver = socketMode ? undefined : new SlackRouteReceiver({ signingSecret: config.SLACK_SIGNING_SECRET!, log });
+  const status = new ConnectionStatus('Slack');
+  let started = false;
+  const routeReceiver = socketMode ? undefined : new SlackRouteReceiver({ signingSecret: config.SLACK_SIGNING_SECRET!, log, ready: () => started });
   const receiver = routeReceiver ?? new SocketModeReceiver({ appToken: config.SLACK_APP_TOKEN!, logger, installerOptions: { clientOptions: slackClientOptions(config) } });
-  const bolt = new BoltApp({ token: config.SLACK_BOT_TOKEN, receiver, logger, clientOptions: slackClientOptions(config) });
+  // Deferred: otherwise Bolt calls auth.test in its constructor and keeps a rejected promise that
+  // nobody awaits (an unhandled rejection when Slack is down, and every later event fails on it).
+  const bolt = new BoltApp({ token: config.SLACK_BOT_TOKEN, receiver, logger, clientOptions: slackClientOptions(config), deferInitialization: true });
   bolt.error(async (err) => log.error({ err }, 'slack listener error'));
 
   const ctx: SlackContext = {
@@ -79,7 +95,20 @@ export async function startSlack(app: App, http: HttpServer, opts: StartSlackOpt
   registerSlashCommand(bolt, ctx);
   registerClicks(bolt, ctx);
   if (routeReceiver) http.route('POST', SLACK_EVENTS_PATH, routeReceiver.handle);
-  await bolt.start();
+  // One quick auth.test per attempt (the shared client retries for ~10 s), so our backoff paces it.
+  const probe = new webApi.WebClient(config.SLACK_BOT_TOKEN, { ...slackClientOptions(config), retryConfig: { retries: 0 }, logger });
+  const connecting = keepConnecting({
+    status,
+    log,
+    what: 'start the Slack adapter (auth.test)',
+    backoffMs: opts.backoffMs,
+    async attempt() {
+      await probe.auth.test();
+      await bolt.init();
+      await bolt.start();
+      started = true;
+    },
+  });
 
   const prune = () => ctx.deliveries.prune().catch((err: unknown) => log.warn({ err }, 'pruning slackDeliveries failed'));
   void prune();
@@ -87,14 +116,19 @@ export async function startSlack(app: App, http: HttpServer, opts: StartSlackOpt
   pruneTimer.unref();
 
   const notifier = new SlackAlertNotifier({ client: bolt.client, db: app.db, channel: config.SLACK_ALERT_CHANNEL, tokens: app.tokens, log, ...opts.alerts });
-  log.info({ mode: socketMode ? 'socket' : 'http', command: config.SLACK_COMMAND, path: socketMode ? undefined : SLACK_EVENTS_PATH }, 'slack adapter started');
+  log.info({ mode: socketMode ? 'socket' : 'http', command: config.SLACK_COMMAND, path: socketMode ? undefined : SLACK_EVENTS_PATH }, 'slack adapter started; connecting to Slack in the background');
   return {
     bolt,
     notifier,
+    status,
+    connected: connecting.done,
     idle: () => ctx.inflight.idle(),
     async stop() {
       clearInterval(pruneTimer);
-      await bolt.stop();
+      await connecting.stop();
+      status.stopped();
+      // A Socket Mode receiver that never started cannot stop; the HTTP one just stops routing.
+      if (started || routeReceiver) await bolt.stop();
       await ctx.inflight.idle();
       await notifier.stop();
     },

@@ -14,7 +14,11 @@ export interface SlackRouteReceiverOptions {
   log: Logger;
   /** Answer 200 anyway when no listener acked by then (Slack gives 3 s). */
   ackTimeoutMs?: number;
+  /** False until Bolt is initialised (auth.test answered): requests are refused meanwhile. */
+  ready?: () => boolean;
 }
+
+const STARTING = 'Switchboard is still connecting to Slack; try again in a minute.';
 
 const MAX_SKEW_SEC = 5 * 60;
 
@@ -27,14 +31,22 @@ export function verifyRequest(signingSecret: string, headers: IncomingMessage['h
   verifySlackRequest({ signingSecret, body: rawBody, headers: { 'x-slack-signature': signature, 'x-slack-request-timestamp': timestamp }, nowMilliseconds: nowMs });
 }
 
-/** Decodes a Slack request body: form fields, a form `payload` JSON, or JSON. */
+/** Decodes a Slack request body: form fields, a form `payload` JSON, or JSON; throws unless it is an object. */
 export function parseSlackBody(rawBody: string, contentType: string | undefined): Record<string, unknown> {
+  let body: unknown;
   if ((contentType ?? '').startsWith('application/x-www-form-urlencoded')) {
     const form = parseQuery(rawBody);
-    if (typeof form.payload === 'string') return JSON.parse(form.payload) as Record<string, unknown>;
-    return form as Record<string, unknown>;
+    body = typeof form.payload === 'string' ? JSON.parse(form.payload) : form;
+  } else {
+    body = JSON.parse(rawBody);
   }
-  return JSON.parse(rawBody) as Record<string, unknown>;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Error('not an object');
+  return body as Record<string, unknown>;
+}
+
+/** Slash commands carry `command`; interactivity payloads and Events API bodies carry `type`. */
+function isSlackRequest(body: Record<string, unknown>): boolean {
+  return body.ssl_check === '1' || typeof body.command === 'string' || typeof body.type === 'string';
 }
 
 export class SlackRouteReceiver implements Receiver {
@@ -70,11 +82,16 @@ export class SlackRouteReceiver implements Receiver {
     try {
       body = parseSlackBody(rawBody, req.headers['content-type']);
     } catch {
-      return reply(res, 400, 'malformed body');
+      return reply(res, 400, 'The body is not a JSON object or a form with a JSON payload.');
     }
+    if (!isSlackRequest(body)) return reply(res, 400, 'The body is not a Slack command, interaction or event.');
     if (body.ssl_check === '1') return reply(res, 200, '');
     if (body.type === 'url_verification') return reply(res, 200, { challenge: body.challenge });
-    if (!this.bolt) return reply(res, 503, 'not ready');
+    if (!this.bolt) return reply(res, 503, 'Switchboard is not serving Slack right now.');
+    // A slash command gets a sentence the user can read; Slack retries events and clicks on a 503.
+    if (this.opts.ready && !this.opts.ready()) {
+      return typeof body.command === 'string' ? reply(res, 200, { response_type: 'ephemeral', text: STARTING }) : reply(res, 503, STARTING);
+    }
 
     let acked = false;
     let onAck = () => {};

@@ -10,7 +10,8 @@ import { Bot } from 'grammy';
 import type { Update } from 'grammy/types';
 import type { App } from '../../../app.ts';
 import { mountSignupRoutes } from '../../../auth/routes.ts';
-import type { HttpServer } from '../../../http/server.ts';
+import { ConnectionStatus } from '../../../http/connections.ts';
+import { errorRef, type HttpServer } from '../../../http/server.ts';
 import { signupNotices } from './access.ts';
 import { configureApi, createApi, type ApiOptions } from './api.ts';
 import { BindCodes } from './bindCodes.ts';
@@ -37,6 +38,8 @@ export interface TelegramOptions extends PollerOptions, ApiOptions {
 export interface TelegramAdapter {
   mode: 'polling' | 'webhook';
   notifier: TelegramAlertNotifier;
+  /** Connected once the webhook is registered or polling works; standby while another process polls. */
+  status: ConnectionStatus;
   /** Resolves when no update is being handled (tests). */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -58,6 +61,7 @@ export async function startTelegram(app: App, http: HttpServer, opts: TelegramOp
   const updateLog = new UpdateLog(app.db, token);
   const inFlight = new Set<Promise<void>>();
   const mode = config.TELEGRAM_WEBHOOK_URL ? 'webhook' : 'polling';
+  const status = new ConnectionStatus('Telegram');
   let active = true;
 
   bot.on('message:text', (ctx) => handleText(deps, { text: ctx.message.text, from: ctx.from, chat: ctx.chat }, ctx.me.username));
@@ -76,16 +80,19 @@ export async function startTelegram(app: App, http: HttpServer, opts: TelegramOp
       await ensureInit();
       await bot.handleUpdate(update);
     } catch (err) {
-      const ref = randomBytes(3).toString('hex');
+      const ref = errorRef();
       log.error({ err, ref, updateId: update.update_id }, 'Telegram update failed');
-      const chatId = update.message?.chat.id;
-      if (chatId) await sender.sendHtml(chatId, `That failed on our side (ref ${ref}); the details are in the server log.`).catch(() => {});
+      // The update may be malformed (a message without a chat): this block must not throw too.
+      const chatId: unknown = update.message?.chat?.id;
+      if (typeof chatId === 'number') await sender.sendHtml(chatId, `That failed on our side (ref ${ref}); the details are in the server log.`).catch(() => {});
     }
   };
   const receive = async (update: Update): Promise<void> => {
     if (!active) return;
     if (!(await updateLog.firstDelivery(update.update_id))) return void log.debug({ updateId: update.update_id }, 'duplicate Telegram update dropped');
-    const work: Promise<void> = handle(update).finally(() => inFlight.delete(work));
+    const work: Promise<void> = handle(update)
+      .catch((err: unknown) => log.error({ err, updateId: update.update_id }, 'Telegram update failed while reporting its failure'))
+      .finally(() => inFlight.delete(work));
     inFlight.add(work);
   };
   const onError = (t: PollingTrouble) => app.ops.emit('telegram-error', { ...t, mode });
@@ -96,14 +103,14 @@ export async function startTelegram(app: App, http: HttpServer, opts: TelegramOp
   if (mode === 'webhook') {
     const secret = webhookSecret(config.TELEGRAM_WEBHOOK_SECRET, token);
     mountWebhook(http, { secret, receive, active: () => active });
-    webhookSetup = keepRegisteringWebhook({ api: bot.api, url: config.TELEGRAM_WEBHOOK_URL as string, secret, log, prepare: ensureInit, onError, onRecovered, backoffMs: opts.backoffMs });
+    webhookSetup = keepRegisteringWebhook({ api: bot.api, url: config.TELEGRAM_WEBHOOK_URL as string, secret, log, status, prepare: ensureInit, onError, onRecovered, backoffMs: opts.backoffMs });
   } else {
     const lease = new Lease(app.db, { name: 'telegram-poller', holder: `${config.WORKER_NAME}:${randomBytes(4).toString('hex')}`, ttlMs: opts.leaseMs ?? 30_000 });
     const prepare = async () => {
       await ensureInit();
       await bot.api.deleteWebhook({ drop_pending_updates: false });
     };
-    poller = new Poller({ api: bot.api, lease, log, prepare, receive, onError, onRecovered }, opts);
+    poller = new Poller({ api: bot.api, lease, log, status, prepare, receive, onError, onRecovered }, opts);
     poller.start();
   }
 
@@ -125,6 +132,7 @@ export async function startTelegram(app: App, http: HttpServer, opts: TelegramOp
   return {
     mode,
     notifier,
+    status,
     idle,
     async stop() {
       active = false;
@@ -132,6 +140,7 @@ export async function startTelegram(app: App, http: HttpServer, opts: TelegramOp
       app.ops.off('signup', onSignup);
       await poller?.stop();
       await webhookSetup?.stop();
+      status.stopped();
       await idle();
       await notifier.stop();
     },

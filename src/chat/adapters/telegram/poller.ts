@@ -6,6 +6,7 @@
  */
 import type { Api } from 'grammy';
 import type { Update } from 'grammy/types';
+import type { ConnectionStatus } from '../../../http/connections.ts';
 import type { Logger } from '../../../log.ts';
 import type { Lease } from './lease.ts';
 
@@ -31,6 +32,8 @@ export interface PollerDeps {
   api: Api;
   lease: Lease;
   log: Logger;
+  /** Connected while polling works, standby while another process holds the lease (for /readyz). */
+  status?: ConnectionStatus;
   /** Called once the lease is taken, before the first poll (getMe, deleteWebhook). */
   prepare: () => Promise<void>;
   /** Takes one update; must not throw for a bad update. */
@@ -81,6 +84,7 @@ export class Poller {
         if (!lease.held) {
           prepared = false;
           if (!(await lease.acquire())) {
+            this.deps.status?.standby();
             await this.sleep(this.opts.renewMs);
             continue;
           }
@@ -89,10 +93,13 @@ export class Poller {
         if (!prepared) {
           await this.deps.prepare();
           prepared = true;
+          // getMe and deleteWebhook answered: reachable now, not only after a 25 s long poll.
+          this.deps.status?.connected();
         }
         this.poll = new AbortController();
         const updates = await api.getUpdates({ offset, timeout: this.opts.pollTimeoutSec, allowed_updates: ['message', 'callback_query'] }, this.poll.signal as never);
         if (failures >= this.opts.alertAfter) this.deps.onRecovered?.();
+        if (failures > 0) this.deps.status?.connected();
         failures = 0;
         for (const u of updates) {
           offset = Math.max(offset, u.update_id + 1);
@@ -103,6 +110,7 @@ export class Poller {
         if (this.poll?.signal.aborted && !lease.held) continue; // lease lost: stop quietly, try again later
         if (failures === 0) since = new Date();
         failures++;
+        this.deps.status?.failed(err);
         const message = err instanceof Error ? err.message : String(err);
         log.error({ err, failures }, 'Telegram polling failed; retrying');
         if (failures === this.opts.alertAfter || (failures > this.opts.alertAfter && failures % 20 === 0)) {

@@ -6,6 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Api } from 'grammy';
 import type { Update } from 'grammy/types';
+import { errorText, keepConnecting, type Connecting, type ConnectionStatus } from '../../../http/connections.ts';
 import { sendJson, type HttpServer } from '../../../http/server.ts';
 import type { Logger } from '../../../log.ts';
 import type { PollingTrouble } from './poller.ts';
@@ -35,18 +36,23 @@ export interface WebhookOptions {
 /** Mounts the webhook route. */
 export function mountWebhook(http: HttpServer, opts: WebhookOptions): void {
   http.route('POST', WEBHOOK_PATH, async (req, res, raw) => {
-    if (!sameSecret(req.headers['x-telegram-bot-api-secret-token'], opts.secret)) return sendJson(res, 401, { error: 'unauthorized' });
-    if (!opts.active()) return sendJson(res, 503, { error: 'not serving Telegram' });
-    let update: Update;
+    if (!sameSecret(req.headers['x-telegram-bot-api-secret-token'], opts.secret)) return sendJson(res, 401, { error: 'The secret token is missing or wrong.' });
+    if (!opts.active()) return sendJson(res, 503, { error: 'This process is not serving Telegram right now.' });
+    let update: unknown;
     try {
-      update = JSON.parse(raw.toString('utf8')) as Update;
+      update = JSON.parse(raw.toString('utf8'));
     } catch {
-      return sendJson(res, 400, { error: 'expected a JSON update' });
+      return sendJson(res, 400, { error: 'The body is not JSON.' });
     }
-    if (!update || typeof update.update_id !== 'number') return sendJson(res, 400, { error: 'expected a Telegram update' });
+    if (!isUpdate(update)) return sendJson(res, 400, { error: 'The body is not a Telegram update (an object with a numeric update_id).' });
     await opts.receive(update);
     sendJson(res, 200, { ok: true });
   });
+}
+
+/** The least a Telegram update has; what is inside is checked by the handlers (and their errors caught). */
+function isUpdate(v: unknown): v is Update {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && Number.isSafeInteger((v as { update_id?: unknown }).update_id);
 }
 
 export interface WebhookRegistration {
@@ -54,6 +60,8 @@ export interface WebhookRegistration {
   url: string;
   secret: string;
   log: Logger;
+  /** Told about every attempt, for /readyz. */
+  status: ConnectionStatus;
   /** Runs first (getMe). */
   prepare: () => Promise<void>;
   onError: (trouble: PollingTrouble) => void;
@@ -63,39 +71,22 @@ export interface WebhookRegistration {
 }
 
 /** Calls setWebhook (with secret_token) until it works, logging and backing off; alerts after 3 failures. */
-export function keepRegisteringWebhook(r: WebhookRegistration): { stop(): Promise<void> } {
-  let stopped = false;
-  let wake: (() => void) | undefined;
-  const run = (async () => {
-    let failures = 0;
-    const since = new Date();
-    while (!stopped) {
-      try {
-        await r.prepare();
-        await r.api.setWebhook(r.url, { secret_token: r.secret, allowed_updates: ['message', 'callback_query'] });
-        r.log.info({ url: r.url }, 'Telegram webhook registered');
-        if (failures >= 3) r.onRecovered?.();
-        return;
-      } catch (err) {
-        failures++;
-        r.log.error({ err, failures }, 'could not register the Telegram webhook; retrying');
-        if (failures === 3 || (failures > 3 && failures % 20 === 0)) r.onError({ failures, since, error: err instanceof Error ? err.message : String(err) });
-        const delay = Math.min(60_000, (r.backoffMs ?? 1000) * 2 ** Math.min(failures - 1, 16));
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, delay);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-      }
-    }
-  })();
-  return {
-    async stop() {
-      stopped = true;
-      wake?.();
-      await run;
+export function keepRegisteringWebhook(r: WebhookRegistration): Connecting {
+  return keepConnecting({
+    status: r.status,
+    log: r.log,
+    what: 'register the Telegram webhook',
+    backoffMs: r.backoffMs,
+    async attempt() {
+      await r.prepare();
+      await r.api.setWebhook(r.url, { secret_token: r.secret, allowed_updates: ['message', 'callback_query'] });
+      r.log.info({ url: r.url }, 'Telegram webhook registered');
     },
-  };
+    onFailure(failures, since, err) {
+      if (failures === 3 || (failures > 3 && failures % 20 === 0)) r.onError({ failures, since, error: errorText(err) });
+    },
+    onConnected(failures) {
+      if (failures >= 3) r.onRecovered?.();
+    },
+  });
 }
