@@ -20,6 +20,8 @@ COPY alerts ./alerts
 COPY slack ./slack
 USER node
 EXPOSE 3000
+# Liveness only: /healthz answers without touching the database, so an outage does not get
+# healthy workers restarted. Readiness (database, engine, adapters) is /readyz, for load balancers.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 ENTRYPOINT ["node", "src/cli.ts"]

@@ -1,36 +1,51 @@
-/** `/healthz` (database and engine) and `/metrics` (Prometheus) on the Switchboard HTTP port. */
-import client from 'prom-client';
+/**
+ * `/healthz` (liveness: the process answers; no database call, so it is always fast),
+ * `/readyz` (readiness: database, engine, adapters; 503 with one sentence per reason) and
+ * `/metrics` (Prometheus) on the Switchboard HTTP port.
+ */
 import type { App } from '../app.ts';
-import type { JobRunDoc } from '../db/collections.ts';
+import type { ConnectionStatus } from './connections.ts';
+import { Metrics } from './metrics.ts';
+import { Readiness } from './readiness.ts';
 import { sendJson, type HttpServer } from './server.ts';
 
-/** Mounts the health and metrics routes and starts counting runs. */
-export function registerHealthRoutes(app: App, http: HttpServer): void {
-  const registry = new client.Registry();
-  client.collectDefaultMetrics({ register: registry });
-  const runs = new client.Counter({ name: 'switchboard_job_runs_total', help: 'Finished attempts by job and outcome', labelNames: ['job', 'outcome'], registers: [registry] });
-  const deadLetters = new client.Counter({ name: 'switchboard_dead_letters_total', help: 'Jobs moved to the DLQ', labelNames: ['job'], registers: [registry] });
-  new client.Gauge({
-    name: 'switchboard_running_attempts',
-    help: 'Attempts running in this process',
-    registers: [registry],
-    collect() {
-      this.set(app.engine.runningHere());
-    },
-  });
-  app.ops.on('run', (r: JobRunDoc | null) => r && runs.inc({ job: r.jobName, outcome: r.outcome }));
-  app.ops.on('dead-letter', (d: { jobName: string }) => deadLetters.inc({ job: d.jobName }));
+export interface HealthOptions {
+  /** Database-backed metrics refresh period (default 15 s; tests shorten it). */
+  metricsRefreshMs?: number;
+  /** How long /readyz waits for a database ping (default 750 ms). */
+  pingTimeoutMs?: number;
+}
 
-  http.route('GET', '/healthz', async (_req, res) => {
-    try {
-      await app.db.command({ ping: 1 });
-      sendJson(res, 200, { ok: true, killSwitch: app.ops.killSwitch().active, running: app.engine.runningHere() });
-    } catch (err) {
-      sendJson(res, 503, { ok: false, error: `database unreachable: ${(err as Error).message}` });
-    }
+export interface Health {
+  readiness: Readiness;
+  metrics: Metrics;
+  /** Adds adapters' connections to /readyz and the metrics. */
+  watch(...statuses: ConnectionStatus[]): void;
+  stop(): void;
+}
+
+/** Mounts the health, readiness and metrics routes and starts counting. */
+export function registerHealthRoutes(app: App, http: HttpServer, opts: HealthOptions = {}): Health {
+  const started = Date.now();
+  const readiness = new Readiness({ db: app.db, engine: app.engine, processEveryMs: app.config.ENGINE_PROCESS_EVERY_MS, pingTimeoutMs: opts.pingTimeoutMs });
+  const metrics = new Metrics(app, { connections: () => readiness.adapters(), refreshMs: opts.metricsRefreshMs });
+
+  http.route('GET', '/healthz', (_req, res) => {
+    sendJson(res, 200, { ok: true, uptimeSec: Math.round((Date.now() - started) / 1000) });
+  });
+  http.route('GET', '/readyz', async (_req, res) => {
+    const report = await readiness.check();
+    sendJson(res, report.ok ? 200 : 503, report);
   });
   http.route('GET', '/metrics', async (_req, res) => {
-    res.writeHead(200, { 'content-type': registry.contentType });
-    res.end(await registry.metrics());
+    const text = await metrics.scrape();
+    res.writeHead(200, { 'content-type': metrics.registry.contentType });
+    res.end(text);
   });
+  return {
+    readiness,
+    metrics,
+    watch: (...statuses) => readiness.watch(...statuses),
+    stop: () => metrics.stop(),
+  };
 }
