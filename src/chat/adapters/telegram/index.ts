@@ -6,7 +6,7 @@
  * without a token.
  */
 import { randomBytes } from 'node:crypto';
-import { Bot } from 'grammy';
+import { Bot, BotError } from 'grammy';
 import type { Update } from 'grammy/types';
 import type { App } from '../../../app.ts';
 import { mountSignupRoutes } from '../../../auth/routes.ts';
@@ -81,7 +81,8 @@ export async function startTelegram(app: App, http: HttpServer, opts: TelegramOp
       await bot.handleUpdate(update);
     } catch (err) {
       const ref = errorRef();
-      log.error({ err, ref, updateId: update.update_id }, 'Telegram update failed');
+      // A BotError carries the context, and in it the API with the bot token: log only the cause.
+      log.error({ err: err instanceof BotError ? err.error : err, ref, updateId: update.update_id }, 'Telegram update failed');
       // The update may be malformed (a message without a chat): this block must not throw too.
       const chatId: unknown = update.message?.chat?.id;
       if (typeof chatId === 'number') await sender.sendHtml(chatId, `That failed on our side (ref ${ref}); the details are in the server log.`).catch(() => {});

@@ -44,15 +44,29 @@ export function mountWebhook(http: HttpServer, opts: WebhookOptions): void {
     } catch {
       return sendJson(res, 400, { error: 'The body is not JSON.' });
     }
-    if (!isUpdate(update)) return sendJson(res, 400, { error: 'The body is not a Telegram update (an object with a numeric update_id).' });
-    await opts.receive(update);
+    const malformed = malformedUpdate(update);
+    if (malformed) return sendJson(res, 400, { error: malformed });
+    await opts.receive(update as Update);
     sendJson(res, 200, { ok: true });
   });
 }
 
-/** The least a Telegram update has; what is inside is checked by the handlers (and their errors caught). */
-function isUpdate(v: unknown): v is Update {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && Number.isSafeInteger((v as { update_id?: unknown }).update_id);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const hasId = (v: unknown): boolean => isObject(v) && Number.isSafeInteger(v.id);
+
+/**
+ * Why a body is not an update the handlers can take (one sentence), or undefined. Telegram always
+ * sends a chat and a sender with a message, and a sender with a callback query (we ask for no
+ * other kinds); anything else is refused here rather than failing inside a handler.
+ */
+function malformedUpdate(v: unknown): string | undefined {
+  if (!isObject(v) || !Number.isSafeInteger(v.update_id)) return 'The body is not a Telegram update (an object with a numeric update_id).';
+  const { message, callback_query: query } = v;
+  if (message !== undefined && !(isObject(message) && hasId(message.chat) && hasId(message.from) && (message.text === undefined || typeof message.text === 'string'))) {
+    return 'The update has a message without a chat, a sender or text.';
+  }
+  if (query !== undefined && !(isObject(query) && typeof query.id === 'string' && hasId(query.from))) return 'The update has a callback query without an id or a sender.';
+  return undefined;
 }
 
 export interface WebhookRegistration {
