@@ -52,7 +52,7 @@ export function createApp(opts: CreateAppOptions): App {
     config: opts.config,
     log: opts.log,
     jobs,
-    guards: (settings) => [...flow.guards(settings), ...(opts.guards ?? [])],
+    guards: (settings, events) => [...flow.guards(settings, events), ...(opts.guards ?? [])],
   });
   engineRef.engine = engine;
   const ops = new Ops(engine, flow);

@@ -36,6 +36,8 @@ export const envSchema = z.object({
   ENGINE_LOCK_LIFETIME_MS: int(60_000, 1000),
   SHUTDOWN_GRACE_MS: int(30_000, 0),
   GUARD_REFRESH_MS: int(1000, 100),
+  /** How long a concurrency slot outlives a holder that stopped renewing it (a killed worker). */
+  SLOT_LEASE_MS: int(30_000, 1000),
   JOB_RUNS_RETENTION_DAYS: int(30, 1),
   HTTP_INVOKE_ALLOWED_HOSTS: csv,
   /** Base URL of the discovery provider (jobs/discoveryHarvest.ts); the job is loaded only when set. */

@@ -44,6 +44,7 @@ interface AttemptSignals {
 }
 
 interface InFlight {
+  job: string;
   controller: AbortController;
   done: Promise<void>;
 }
@@ -59,6 +60,13 @@ export class AttemptRunner {
     this.deps = deps;
   }
 
+  /** Attempts of one job type running here. */
+  running(job: string): number {
+    let n = 0;
+    for (const f of this.inFlight) if (f.job === job) n++;
+    return n;
+  }
+
   /** Aborts every running attempt (shutdown past the grace period) and waits up to `waitMs`. */
   async abortAll(waitMs: number): Promise<void> {
     for (const f of this.inFlight) f.controller.abort(new AbortedError('shutdown'));
@@ -72,7 +80,7 @@ export class AttemptRunner {
       const controller = new AbortController();
       const lock = new AbortController();
       let finish!: () => void;
-      const entry: InFlight = { controller, done: new Promise<void>((r) => (finish = r)) };
+      const entry: InFlight = { job: def.name, controller, done: new Promise<void>((r) => (finish = r)) };
       this.inFlight.add(entry);
       this.lastStartAt = Date.now();
       const writeJob = serialized();

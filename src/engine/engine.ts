@@ -13,6 +13,7 @@ import type { JobDefinition, JobRegistry } from './defineJob.ts';
 import { PayloadError } from './errors.ts';
 import { holdGuard, passGuards, type Guard } from './guards.ts';
 import { SwitchboardBackend } from './backend.ts';
+import { Watchdog } from './watchdog.ts';
 import { reconcileDeadLetters } from './reconcile.ts';
 import { SettingsStore } from './settings.ts';
 
@@ -27,7 +28,7 @@ export interface EngineOptions {
   log: Logger;
   jobs: JobRegistry;
   /** Guards after the kill switch and pauses (breakers, rate limits, concurrency), built on the engine's settings. */
-  guards?: Guard[] | ((settings: SettingsStore) => Guard[]);
+  guards?: Guard[] | ((settings: SettingsStore, events: EventEmitter) => Guard[]);
 }
 
 export interface EnqueueOptions {
@@ -40,6 +41,9 @@ export interface EnqueueOptions {
 }
 
 const DEFAULT_JOB_CONCURRENCY = 5;
+/** Nothing started for this many polls (and at least WEDGE_QUIET_MIN_MS) with room to start: the watchdog looks. */
+const WEDGE_QUIET_POLLS = 30;
+const WEDGE_QUIET_MIN_MS = 5_000;
 
 /** What `/readyz` and the metrics learn of the engine. */
 export interface EngineHealth {
@@ -76,7 +80,7 @@ export class Engine extends EventEmitter {
   private readonly guards: Guard[];
   private working = false;
   private lastPollAt: Date | null = null;
-  private wedged: EngineHealth['wedged'] = null;
+  private readonly watchdog: Watchdog;
   private started = false;
   /** Jobs Agenda runs here, from its 'start' to its 'complete' (after it saved the job's state). */
   private readonly agendaRunning = new Set<string>();
@@ -89,7 +93,7 @@ export class Engine extends EventEmitter {
     this.jobs = opts.jobs;
     this.cols = collections(opts.db);
     this.settings = new SettingsStore(this.cols.settings, opts.config.GUARD_REFRESH_MS);
-    const more = typeof opts.guards === 'function' ? opts.guards(this.settings) : (opts.guards ?? []);
+    const more = typeof opts.guards === 'function' ? opts.guards(this.settings, this) : (opts.guards ?? []);
     this.guards = [holdGuard(this.settings, opts.config.GUARD_REFRESH_MS * 2), ...more];
 
     const backend = new SwitchboardBackend({
@@ -128,6 +132,36 @@ export class Engine extends EventEmitter {
       worker: opts.config.WORKER_NAME,
       lockLifetimeMs: opts.config.ENGINE_LOCK_LIFETIME_MS,
     });
+    this.watchdog = new Watchdog({
+      everyMs: opts.config.ENGINE_PROCESS_EVERY_MS,
+      quietMs: Math.max(WEDGE_QUIET_POLLS * opts.config.ENGINE_PROCESS_EVERY_MS, WEDGE_QUIET_MIN_MS),
+      log: this.log,
+      startable: () => this.startable(),
+      lastStartAt: () => this.runner.lastStartAt,
+      findDue: (names, dueBefore) => this.findDue(names, dueBefore),
+      onTick: () => (this.lastPollAt = new Date()),
+      onChange: (wedge) => this.emit('wedge', wedge),
+    });
+    this.on('reclaim', (r: ReclaimEvent) => this.log.warn(r, 'took back a slot from a worker that stopped renewing it'));
+    this.on('guard-error', (err: unknown) => this.log.warn({ err }, 'guard background work failed; retrying'));
+  }
+
+  /** Job types this process could start an attempt of now: not held, below their local concurrency. */
+  private startable(): string[] {
+    if (this.runner.inFlight.size >= this.config.ENGINE_MAX_CONCURRENCY) return [];
+    return this.jobs.list().filter((def) => !this.guards.some((g) => g.heldBeforeLock?.(def)) && this.runner.running(def.name) < this.concurrencyOf(def)).map((def) => def.name);
+  }
+
+  private async findDue(names: string[], dueBefore: Date): Promise<{ name: string; nextRunAt: Date | null } | null> {
+    const expired = new Date(dueBefore.getTime() - this.config.ENGINE_LOCK_LIFETIME_MS);
+    return this.cols.agendaJobs.findOne(
+      { name: { $in: names }, disabled: { $ne: true }, $or: [{ lockedAt: null, nextRunAt: { $lte: dueBefore } }, { lockedAt: { $lte: expired } }] },
+      { projection: { name: 1, nextRunAt: 1 } },
+    );
+  }
+
+  private concurrencyOf(def: JobDefinition): number {
+    return Math.min(def.concurrency ?? DEFAULT_JOB_CONCURRENCY, this.config.ENGINE_MAX_CONCURRENCY);
   }
 
   /**
@@ -150,11 +184,12 @@ export class Engine extends EventEmitter {
     if (moved > 0) this.log.warn({ moved }, 'moved exhausted jobs without a DLQ entry to the DLQ');
     await this.agenda.start();
     this.working = true;
+    this.watchdog.start();
     this.log.info({ worker: this.config.WORKER_NAME, jobs: this.jobs.names() }, 'engine started');
   }
 
   private define(def: JobDefinition): void {
-    const concurrency = Math.min(def.concurrency ?? DEFAULT_JOB_CONCURRENCY, this.config.ENGINE_MAX_CONCURRENCY);
+    const concurrency = this.concurrencyOf(def);
     this.agenda.define(def.name, this.runner.processor(def), {
       concurrency,
       // Lock no more than we can run, so one process does not grab every due job.
@@ -200,7 +235,7 @@ export class Engine extends EventEmitter {
 
   /** Whether this process's engine is working, polling and not wedged (see EngineHealth). */
   health(): EngineHealth {
-    return { working: this.working, lastPollAt: this.lastPollAt, wedged: this.wedged };
+    return { working: this.working, lastPollAt: this.lastPollAt, wedged: this.watchdog.current };
   }
 
   /** Attempts running in this process now. */
@@ -214,6 +249,7 @@ export class Engine extends EventEmitter {
    */
   async stop(graceMs = this.config.SHUTDOWN_GRACE_MS): Promise<void> {
     this.settings.stop();
+    this.watchdog.stop();
     if (!this.working) return;
     this.working = false;
     const drained = await this.agenda.drain({ timeout: graceMs, closeConnection: false });

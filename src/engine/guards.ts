@@ -58,8 +58,12 @@ export async function passGuards(
   input: GuardInput,
 ): Promise<{ ok: true; release: (o: AttemptOutcome) => Promise<void> } | { ok: false; delayMs: number; reason: string; guard: string }> {
   const releases: Array<(o: AttemptOutcome) => Promise<void>> = [];
+  // Every guard hears the outcome at once: a breaker counting a failure must not wait for a
+  // concurrency slot's delete to land first.
   const releaseAll = async (o: AttemptOutcome) => {
-    for (const r of releases.reverse()) await r(o);
+    const results = await Promise.allSettled(releases.splice(0).reverse().map((r) => r(o)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   };
   for (const guard of guards) {
     const d = await guard.check(input);

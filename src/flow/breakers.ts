@@ -44,6 +44,13 @@ export class Breakers extends EventEmitter {
   private readonly ctx: ConfigContext;
   private cache = new Map<string, BreakerDoc>();
   private timer: NodeJS.Timeout | undefined;
+  /**
+   * What this process itself saw, decided before any await: consecutive provider failures since
+   * the last success, and when they reached the threshold. Attempts of this process read it, so
+   * they hold at once, without waiting for the shared document (whose read-modify-write can also
+   * lose increments on FerretDB v1 when failures land together).
+   */
+  private readonly local = new Map<string, { failures: number; openedAt: number | null }>();
 
   constructor(db: Db, settings: SettingsStore, ctx: ConfigContext) {
     super();
@@ -89,6 +96,7 @@ export class Breakers extends EventEmitter {
   /** Closes a breaker by hand; returns the state it had. */
   async reset(provider: string, by: Actor): Promise<BreakerState> {
     const before = await this.col.findOne({ _id: provider });
+    this.local.delete(provider);
     await this.write(provider, { state: 'closed', failures: 0, openedAt: null, trialAt: null }, before?.state ?? 'closed', 'reset by hand', by);
     return before?.state ?? 'closed';
   }
@@ -105,15 +113,20 @@ export class Breakers extends EventEmitter {
     return {
       name: 'breaker',
       heldBeforeLock: (def) => {
-        const d = def.provider ? this.cache.get(def.provider) : undefined;
-        return d?.state === 'open' && !!d.openedAt && d.openedAt.getTime() + this.cooldown(def.provider!) > Date.now();
+        if (!def.provider) return false;
+        const d = this.cache.get(def.provider);
+        const now = Date.now();
+        if (this.openHere(def.provider, d ?? null, now) > 0) return true;
+        return d?.state === 'open' && !!d.openedAt && d.openedAt.getTime() + this.cooldown(def.provider) > now;
       },
       check: async ({ def }): Promise<GuardDecision> => {
         const provider = def.provider;
         if (!provider) return { ok: true };
         const d = await this.col.findOne({ _id: provider });
-        if (!d || d.state === 'closed') return { ok: true, release: (o) => this.afterClosed(provider, o) };
         const now = Date.now();
+        const held = this.openHere(provider, d, now);
+        if (held > 0) return { ok: false, delayMs: held, reason: `breaker of ${provider} open` };
+        if (!d || d.state === 'closed') return { ok: true, release: (o) => this.afterClosed(provider, o) };
         if (d.state === 'open') {
           const left = (d.openedAt?.getTime() ?? 0) + this.cooldown(provider) - now;
           if (left > 0) return { ok: false, delayMs: left, reason: `breaker of ${provider} open` };
@@ -133,15 +146,46 @@ export class Breakers extends EventEmitter {
     return insertOnce(this.trials, { _id: id, at: new Date() });
   }
 
+  /**
+   * Milliseconds left of a cool-down this process started itself (0 = none), unless the shared
+   * document shows the breaker closed since (reset by hand, or a trial elsewhere succeeded).
+   */
+  private openHere(provider: string, d: BreakerDoc | null, now: number): number {
+    const mine = this.local.get(provider);
+    if (!mine?.openedAt) return 0;
+    // A close with the count at zero came after: a reset by hand, or a success elsewhere.
+    if (d?.state === 'closed' && d.failures === 0 && d.updatedAt.getTime() > mine.openedAt) {
+      this.local.delete(provider);
+      return 0;
+    }
+    return Math.max(0, mine.openedAt + this.cooldown(provider) - now);
+  }
+
+  /** Counts the outcome in this process at once (see `local`). */
+  private countHere(provider: string, o: AttemptOutcome): void {
+    if (o.ok) {
+      this.local.delete(provider);
+      return;
+    }
+    const mine = this.local.get(provider) ?? { failures: 0, openedAt: null };
+    mine.failures++;
+    if (mine.failures >= this.threshold(provider) && !mine.openedAt) mine.openedAt = Date.now();
+    this.local.set(provider, mine);
+  }
+
   private async afterClosed(provider: string, o: AttemptOutcome): Promise<void> {
     if (o.void || (!o.ok && !o.providerFault)) return;
+    this.countHere(provider, o);
     const d = await this.col.findOne({ _id: provider });
+    // Read after the await: failures that landed meanwhile count too, so a slow write never
+    // puts back a lower count (or "closed") over what this process has already seen.
+    const seenHere = this.local.get(provider)?.failures ?? 0;
     if (d && d.state !== 'closed') return; // another worker opened it meanwhile
     if (o.ok) {
       if (d?.failures) await this.write(provider, { state: 'closed', failures: 0, openedAt: null, trialAt: null }, 'closed', 'success');
       return;
     }
-    const failures = (d?.failures ?? 0) + 1;
+    const failures = Math.max((d?.failures ?? 0) + 1, seenHere);
     const open = failures >= this.threshold(provider);
     await this.write(
       provider,
@@ -152,6 +196,9 @@ export class Breakers extends EventEmitter {
   }
 
   private async afterTrial(provider: string, before: BreakerDoc, o: AttemptOutcome): Promise<void> {
+    // The shared document decides from here (it is open or half-open); this process's own count
+    // starts again.
+    this.local.delete(provider);
     if (o.ok) return this.write(provider, { state: 'closed', failures: 0, openedAt: null, trialAt: null }, 'half-open', 'trial succeeded');
     if (o.providerFault && !o.void) {
       return this.write(provider, { state: 'open', failures: before.failures + 1, openedAt: new Date(), trialAt: null }, 'half-open', 'trial failed');

@@ -2,10 +2,12 @@
  * Flow control: the breaker, rate-limit and concurrency guards (in that order, after the kill
  * switch and pauses) and the runtime configuration they read.
  */
+import type { EventEmitter } from 'node:events';
 import type { Db } from 'mongodb';
 import type { Config } from '../config.ts';
 import type { Actor } from '../db/collections.ts';
 import type { JobRegistry } from '../engine/defineJob.ts';
+import type { ReclaimEvent } from '../engine/engine.ts';
 import type { Guard } from '../engine/guards.ts';
 import { configKey, type SettingsStore } from '../engine/settings.ts';
 import { Breakers } from './breakers.ts';
@@ -30,18 +32,25 @@ export class FlowControl {
     this.rateWindowMs = opts.rateWindowMs;
   }
 
-  /** The guards, built on the engine's settings (pass this to the Engine). */
-  readonly guards = (settings: SettingsStore): Guard[] => {
+  /**
+   * The guards, built on the engine's settings (pass this to the Engine); `events` (the engine)
+   * hears of every slot taken back from a worker that stopped renewing it ('reclaim').
+   */
+  readonly guards = (settings: SettingsStore, events?: EventEmitter): Guard[] => {
     this.settingsStore = settings;
     this.breakerSet = new Breakers(this.db, settings, this.ctx);
     // The cached view only serves the before-lock check; the guard itself reads the database.
     void this.breakerSet.start(this.config.GUARD_REFRESH_MS, () => {}).catch(() => {});
-    return [
-      this.breakerSet.guard(),
-      rateLimitGuard(this.db, settings, this.ctx, this.rateWindowMs),
-      concurrencyGuard(this.db, settings, this.ctx, this.config.ENGINE_LOCK_LIFETIME_MS),
-    ];
+    const concurrency = concurrencyGuard(this.db, settings, this.ctx, {
+      worker: this.config.WORKER_NAME,
+      leaseMs: this.config.SLOT_LEASE_MS,
+      onReclaim: (slot) => events?.emit('reclaim', { kind: 'concurrency-slot', group: slot.group, holder: slot.holder } satisfies ReclaimEvent),
+      onError: (err) => events?.emit('guard-error', err),
+    });
+    this.stops.push(() => concurrency.stop());
+    return [this.breakerSet.guard(), rateLimitGuard(this.db, settings, this.ctx, this.rateWindowMs), concurrency];
   };
+  private readonly stops: Array<() => void> = [];
 
   get breakers(): Breakers {
     if (!this.breakerSet) throw new Error('flow control used before the engine was built');
@@ -55,6 +64,7 @@ export class FlowControl {
 
   stop(): void {
     this.breakerSet?.stop();
+    for (const stop of this.stops.splice(0)) stop();
   }
 
   /** Every runtime key with its value, default and description; one key when `key` names one. */

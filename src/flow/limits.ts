@@ -7,7 +7,6 @@ import type { Db } from 'mongodb';
 import { registerIndexes } from '../db/collections.ts';
 import type { JobDefinition } from '../engine/defineJob.ts';
 import type { Guard, GuardDecision } from '../engine/guards.ts';
-import { DEFAULT_TIMEOUT_MS } from '../engine/attempt.ts';
 import type { SettingsStore } from '../engine/settings.ts';
 import { effective, type ConfigContext } from './runtimeConfig.ts';
 import { Slots } from './slots.ts';
@@ -62,19 +61,44 @@ export function rateLimitGuard(db: Db, settings: SettingsStore, ctx: ConfigConte
   };
 }
 
-/** The concurrency guard: one slot per running attempt of a job type, across processes. */
-export function concurrencyGuard(db: Db, settings: SettingsStore, ctx: ConfigContext, lockLifetimeMs: number): Guard {
+export interface SlotLease {
+  worker: string;
+  /** A slot whose holder stopped renewing it for this long is free again (SLOT_LEASE_MS). */
+  leaseMs: number;
+  onReclaim?(slot: { id: string; group: string; holder: string }): void;
+  onError?(err: unknown): void;
+}
+
+/**
+ * The concurrency guard: one slot per running attempt of a job type, across processes. A slot
+ * carries its worker's lease: the worker renews every slot it holds (one write for all of them)
+ * every third of the lease, so a killed worker's slots come back one lease later, not after the
+ * job's timeout. `stop()` ends the heartbeat.
+ */
+export function concurrencyGuard(db: Db, settings: SettingsStore, ctx: ConfigContext, lease: SlotLease): Guard & { stop(): void } {
   const slots = new Slots(db, 'concurrencySlots');
+  const held = new Set<string>();
+  const heartbeat = setInterval(() => {
+    slots.renew([...held], lease.worker, lease.leaseMs).catch((err: unknown) => lease.onError?.(err));
+  }, Math.max(100, Math.floor(lease.leaseMs / 3)));
+  heartbeat.unref();
   return {
     name: 'concurrency',
+    stop: () => clearInterval(heartbeat),
     async check({ def, jobId }): Promise<GuardDecision> {
       const limit = Number(effective(settings, `${def.name}.concurrency`, ctx));
       if (!(limit > 0)) return { ok: true };
-      // A slot outlives its attempt only if the worker died: the attempt cannot run past its timeout.
-      const ttl = (def.timeoutMs ?? DEFAULT_TIMEOUT_MS) + lockLifetimeMs;
-      const id = await slots.take(`job:${def.name}`, limit, jobId, ttl, true);
+      const id = await slots.take(`job:${def.name}`, limit, jobId, lease.leaseMs, { reclaimExpired: true, worker: lease.worker, onReclaim: lease.onReclaim });
       if (!id) return { ok: false, delayMs: 500 + Math.floor(Math.random() * 500), reason: `concurrency ${limit} reached` };
-      return { ok: true, release: () => slots.release(id, jobId) };
+      held.add(id);
+      return {
+        ok: true,
+        release: async () => {
+          // Not renewed any more even if the delete fails: the lease then frees it.
+          held.delete(id);
+          await slots.release(id, jobId);
+        },
+      };
     },
   };
 }

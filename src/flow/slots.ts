@@ -10,8 +10,17 @@ export interface SlotDoc {
   _id: string;
   group: string;
   holder: string;
+  /** The worker that holds it and renews `expiresAt` while it does (leased slots). */
+  worker?: string;
   at: Date;
   expiresAt: Date;
+}
+
+export interface TakeOptions {
+  /** Reuse a slot whose holder's time ran out (a killed worker); tells `onReclaim` when it does. */
+  reclaimExpired?: boolean;
+  worker?: string;
+  onReclaim?(slot: { id: string; group: string; holder: string }): void;
 }
 
 export class Slots {
@@ -27,23 +36,32 @@ export class Slots {
    * Takes the first free slot of `group` below `limit`; returns its id, or undefined when all are
    * taken. With `reclaimExpired`, a slot whose holder's time ran out (a crashed worker) is reused.
    */
-  async take(group: string, limit: number, holder: string, ttlMs: number, reclaimExpired = false): Promise<string | undefined> {
+  async take(group: string, limit: number, holder: string, ttlMs: number, opts: TakeOptions = {}): Promise<string | undefined> {
     const now = new Date();
-    for (let n = reclaimExpired ? 0 : (this.hints.get(group) ?? 0); n < limit; n++) {
+    const doc = (id: string): SlotDoc => ({ _id: id, group, holder, ...(opts.worker ? { worker: opts.worker } : {}), at: now, expiresAt: new Date(now.getTime() + ttlMs) });
+    for (let n = opts.reclaimExpired ? 0 : (this.hints.get(group) ?? 0); n < limit; n++) {
       const id = `${group}#${n}`;
-      if (await this.insert({ _id: id, group, holder, at: now, expiresAt: new Date(now.getTime() + ttlMs) })) {
-        if (!reclaimExpired) this.hints.set(group, n + 1);
+      if (await this.insert(doc(id))) {
+        if (!opts.reclaimExpired) this.hints.set(group, n + 1);
         return id;
       }
     }
-    if (!reclaimExpired) return undefined;
-    const expired = await this.col.find({ group, expiresAt: { $lt: now } }, { projection: { _id: 1, expiresAt: 1 } }).limit(limit).toArray();
+    if (!opts.reclaimExpired) return undefined;
+    const expired = await this.col.find({ group, expiresAt: { $lt: now } }, { projection: { _id: 1, expiresAt: 1, holder: 1 } }).limit(limit).toArray();
     for (const slot of expired) {
       if (Number(slot._id.split('#').pop()) >= limit) continue;
       await this.col.deleteOne({ _id: slot._id, expiresAt: slot.expiresAt });
-      if (await this.insert({ _id: slot._id, group, holder, at: now, expiresAt: new Date(now.getTime() + ttlMs) })) return slot._id;
+      if (await this.insert(doc(slot._id))) {
+        opts.onReclaim?.({ id: slot._id, group, holder: slot.holder });
+        return slot._id;
+      }
     }
     return undefined;
+  }
+
+  /** Extends the slots `worker` holds by `ttlMs` from now: its heartbeat. */
+  async renew(ids: string[], worker: string, ttlMs: number): Promise<void> {
+    if (ids.length) await this.col.updateMany({ _id: { $in: ids }, worker }, { $set: { expiresAt: new Date(Date.now() + ttlMs) } });
   }
 
   /** Gives a slot back (only if `holder` still holds it). */
