@@ -44,7 +44,7 @@ export interface ServeOptions {
   name: string;
   /** MONGODB_URL with the database name. */
   mongoUrl: string;
-  /** More variables (after FAULT_ENV). */
+  /** More variables (after FAULT_ENV); LOG_LEVEL must stay info or lower (the ready line is info). */
   env?: Record<string, string>;
   /** How long to wait for "Switchboard serving on" (default 60 s: a loaded 2-core machine). */
   startTimeoutMs?: number;
@@ -258,9 +258,29 @@ export class Producer {
     return new Producer(client, db, engine);
   }
 
+  /** Provider key by job id, and job id by key, of every job enqueued with `invokeMany`. */
+  readonly keyOf = new Map<string, string>();
+  readonly idOf = new Map<string, string>();
+  /** When each key was enqueued (ms). */
+  readonly enqueuedAt = new Map<string, number>();
+
   /** One `http.invoke` of `url`; returns the job id. */
   async invoke(url: string): Promise<string> {
     return (await this.engine.enqueue('http.invoke', { url, timeoutMs: 60_000 })).id;
+  }
+
+  /** `count` more jobs calling `provider`, keyed `job-<n>`; returns their ids. */
+  async invokeMany(provider: SlowProvider, count: number): Promise<string[]> {
+    const ids: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const key = `job-${this.keyOf.size}`;
+      const id = await this.invoke(provider.url(key));
+      this.keyOf.set(id, key);
+      this.idOf.set(key, id);
+      this.enqueuedAt.set(key, Date.now());
+      ids.push(id);
+    }
+    return ids;
   }
 
   async close(): Promise<void> {
@@ -311,6 +331,55 @@ export async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => b
 /** Attempts of `worker` that never recorded an outcome (it died running them). */
 export async function runningAttemptsOf(db: Db, worker: string): Promise<JobRunDoc[]> {
   return collections(db).jobRuns.find({ worker, outcome: 'running' }).toArray();
+}
+
+/** One SIGKILL of a worker, and what was in flight then. */
+export interface Kill {
+  victim: string;
+  at: number;
+  /** Jobs (by key) whose call the provider had open when the kill was sent. */
+  openAtKill: string[];
+  /** Jobs (by key) whose attempt on the killed worker never recorded an outcome. */
+  diedRunning: string[];
+}
+
+/**
+ * Waits (up to `timeoutMs`) until `victim` runs an attempt whose call `provider` has open, then
+ * SIGKILLs it there. Throws if the victim dies first or never gets that far.
+ */
+export async function killMidCall(victim: ServeProcess, provider: SlowProvider, producer: Producer, timeoutMs = 60_000): Promise<Kill> {
+  let found: string | undefined;
+  let checking = false;
+  const check = () => {
+    if (!victim.alive()) throw new Error(`${victim.name} died before it was killed: ${deathNote(victim)}`);
+    // Still open now: the kill follows without yielding to the provider's timers.
+    if (found && provider.openKeys().includes(found)) return found;
+    found = undefined;
+    if (!checking && provider.openKeys().length > 0) {
+      checking = true;
+      void runningAttemptsOf(producer.db, victim.name)
+        .then((runs) => {
+          const open = new Set(provider.openKeys());
+          found = runs.map((r) => producer.keyOf.get(r.jobId)).find((key) => key !== undefined && open.has(key));
+        })
+        .catch(() => {})
+        .finally(() => (checking = false));
+    }
+    return undefined;
+  };
+  await waitFor(check, { signal: provider, timeoutMs, what: `${victim.name} to be mid-call`, intervalMs: 200 });
+  const at = Date.now();
+  const openAtKill = provider.openKeys();
+  await victim.kill();
+  const diedRunning = (await runningAttemptsOf(producer.db, victim.name)).map((r) => producer.keyOf.get(r.jobId) ?? r.jobId);
+  return { victim: victim.name, at, openAtKill, diedRunning };
+}
+
+/** Jobs called more than once, with their calls and the kills they were in flight at. */
+export function duplicateCalls(provider: SlowProvider, kills: readonly Kill[]): Array<{ key: string; calls: number; inFlightAt: number }> {
+  return [...provider.counts()]
+    .filter(([, calls]) => calls > 1)
+    .map(([key, calls]) => ({ key, calls, inFlightAt: kills.filter((k) => k.openAtKill.includes(key) || k.diedRunning.includes(key)).length }));
 }
 
 /** One HTTP probe with a client timeout: status (0 when it timed out or failed) and how long it took. */

@@ -53,8 +53,7 @@ describe('the database killed and restarted', () => {
     };
     expect((await pollUntil(() => check('/readyz'), (r) => r.status === 200, 30_000, 200)).status, 'ready before the outage').toBe(200);
 
-    const ids: string[] = [];
-    for (let i = 0; i < JOBS; i++) ids.push(await producer.invoke(provider.url(`job-${i}`)));
+    const ids = await producer.invokeMany(provider, JOBS);
     await waitFor(() => provider.openKeys().length >= 3, { signal: provider, timeoutMs: 60_000, what: 'three calls in flight' });
 
     const openAtOutage = provider.openKeys();
@@ -84,9 +83,9 @@ describe('the database killed and restarted', () => {
     expect.soft(ready.status, '/readyz after the database returned').toBe(200);
     expect.soft(readyAfterMs, 'ms from the database answering again to /readyz 200').toBeLessThanOrEqual(2000);
     expect.soft(w.alive(), `the worker died: ${deathNote(w)}`).toBe(true);
-    expect.soft(ids.filter((_, i) => !counts.has(`job-${i}`)), 'jobs never called').toEqual([]);
-    expect.soft(report.unfinished, 'jobs not finished successfully').toEqual([]);
-    expect.soft(report.deadLetters.map((d) => d.jobId), 'jobs in the DLQ').toEqual([]);
+    expect.soft([...producer.idOf.keys()].filter((key) => !counts.has(key)), 'jobs never called').toEqual([]);
+    expect.soft(report.unfinished.map((id) => producer.keyOf.get(id)), 'jobs not finished successfully').toEqual([]);
+    expect.soft(report.deadLetters.map((d) => producer.keyOf.get(d.jobId) ?? d.jobId), 'jobs in the DLQ').toEqual([]);
     expect.soft(duplicates.filter((key) => !openAtOutage.includes(key)), `called twice though not running at the outage (running: ${openAtOutage.join(', ')})`).toEqual([]);
   });
 });
