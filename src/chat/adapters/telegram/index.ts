@@ -68,9 +68,13 @@ export async function startTelegram(app: App, http: HttpServer, opts: TelegramOp
   bot.on('callback_query:data', (ctx) => handleClick(deps, ctx.callbackQuery));
   bot.on('callback_query', (ctx) => ctx.answerCallbackQuery());
 
+  // getMe once, ourselves: grammY's bot.init() retries a network error forever, so with Telegram
+  // unreachable the poller or webhook loop would hang in it (no backoff, no reason, no stop).
   let initializing: Promise<void> | undefined;
   const ensureInit = () =>
-    (initializing ??= bot.init().catch((err: unknown) => {
+    (initializing ??= (async () => {
+      if (!bot.isInited()) bot.botInfo = await bot.api.getMe();
+    })().catch((err: unknown) => {
       initializing = undefined;
       throw err;
     }));
