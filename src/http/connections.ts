@@ -150,8 +150,9 @@ export function keepConnecting(opts: KeepConnectingOptions): Connecting {
 }
 
 /**
- * An error's message in one line without credentials, for a reason shown by /readyz. Causes are
- * appended: SDKs wrap the useful part ("connect ECONNREFUSED …") inside "fetch failed".
+ * An error's message in one line without credentials (bot tokens in URLs included), for a reason
+ * shown by /readyz. Causes are appended: SDKs wrap the useful part ("connect ECONNREFUSED …")
+ * inside "fetch failed".
  */
 export function errorText(err: unknown): string {
   const parts: string[] = [];
@@ -159,8 +160,9 @@ export function errorText(err: unknown): string {
   for (let depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
     const msg = e instanceof Error ? e.message : String(e);
     if (msg && !parts.some((p) => p.includes(msg))) parts.push(msg);
-    const next = e as { original?: unknown; cause?: unknown };
-    e = typeof e === 'object' ? (next.original ?? next.cause) : undefined;
+    // Slack's WebAPIRequestError keeps it in `original`, grammY's HttpError in `error`.
+    const next = e as { original?: unknown; error?: unknown; cause?: unknown };
+    e = typeof e === 'object' ? (next.original ?? (next.error instanceof Error ? next.error : undefined) ?? next.cause) : undefined;
   }
   return redactText(parts.join(': ')).replace(/\s+/g, ' ').trim().slice(0, 300) || 'unknown error';
 }

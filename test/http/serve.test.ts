@@ -65,8 +65,9 @@ describe('serve with Slack and Telegram unreachable at start-up', () => {
     expect(down.status).toBe(503);
     expect(down.body.reasons).toEqual([
       expect.stringMatching(/^Slack is not connected after \d+ attempts? \(last error: .+ECONNREFUSED.+\); retrying\.$/),
-      expect.stringMatching(/^Telegram is not connected after \d+ attempts? \(last error: .+\); retrying\.$/),
+      expect.stringMatching(/^Telegram is not connected after \d+ attempts? \(last error: .+ECONNREFUSED.+\); retrying\.$/),
     ]);
+    expect(down.body.reasons.join(' ')).not.toContain(telegram.token);
 
     await late.forward(fake.apiUrl);
     await lateTelegram.forward(telegram.apiRoot);
