@@ -107,7 +107,14 @@ export interface AgendaJobDoc {
   repeatInterval?: string | number;
   disabled?: boolean;
   /** Switchboard's bookkeeping: attempts of the current budget, DLQ generation, dedupe key. */
-  sb?: { attempts?: number; generation?: number; dedupeKey?: string; enqueuedBy?: string };
+  sb?: {
+    attempts?: number;
+    generation?: number;
+    dedupeKey?: string;
+    enqueuedBy?: string;
+    /** The dead letter whose retry queued this run: its success marks the entry `retried`. */
+    retriedFrom?: string;
+  };
 }
 
 export function collections(db: Db): SwitchboardCollections {

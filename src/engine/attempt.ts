@@ -11,7 +11,7 @@ import type { Job } from 'agenda';
 import type { Db } from 'mongodb';
 import { ObjectId } from 'mongodb';
 import type { EventEmitter } from 'node:events';
-import type { SwitchboardCollections, JobRunDoc, DeadLetterDoc } from '../db/collections.ts';
+import type { AgendaJobDoc, SwitchboardCollections, JobRunDoc, DeadLetterDoc } from '../db/collections.ts';
 import type { Logger } from '../log.ts';
 import type { JobDefinition, JobContext } from './defineJob.ts';
 import { AbortedError, DeferError, NotProviderFaultError, PayloadError, TimeoutError, describeError } from './errors.ts';
@@ -193,7 +193,7 @@ export class AttemptRunner {
         await release({ ok: true, providerFault: false, void: false });
         const run = await record(() => finishRun(cols, runId, { outcome: 'success', startedAt, counts, telemetry }));
         events.emit('run', run);
-        await record(() => this.settleSuccess(jobId, nextTick !== null, writeJob));
+        await record(() => this.settleSuccess(job, nextTick !== null, writeJob));
         log.info({ attempt, durationMs: Date.now() - startedAt.getTime(), counts }, 'job succeeded');
         return undefined;
       }
@@ -249,11 +249,16 @@ export class AttemptRunner {
     }
   }
 
-  private async settleSuccess(jobId: string, recurring: boolean, writeJob: JobWrites): Promise<void> {
+  /** After a success: a retried dead letter is `retried`; a recurring job starts a fresh budget. */
+  private async settleSuccess(job: Job, recurring: boolean, writeJob: JobWrites): Promise<void> {
     const { cols } = this.deps;
-    await cols.deadLetters.updateMany({ $or: [{ jobId }, { retryJobId: jobId }], status: 'retry_scheduled' }, { $set: { status: 'retried', actedAt: new Date() } });
+    const jobId = String(job.attrs._id);
+    const retriedFrom = (job.attrs as { sb?: AgendaJobDoc['sb'] }).sb?.retriedFrom;
+    if (retriedFrom) {
+      await cols.deadLetters.updateMany({ $or: [{ jobId }, { retryJobId: jobId }], status: 'retry_scheduled' }, { $set: { status: 'retried', actedAt: new Date() } });
+    }
     if (recurring) {
-      await writeJob(() => cols.agendaJobs.updateOne({ _id: new ObjectId(jobId) }, { $set: { 'sb.attempts': 0 }, $unset: { 'sb.firstFailedAt': '' } }));
+      await writeJob(() => cols.agendaJobs.updateOne({ _id: new ObjectId(jobId) }, { $set: { 'sb.attempts': 0 }, $unset: { 'sb.firstFailedAt': '', 'sb.retriedFrom': '' } }));
     }
   }
 
@@ -284,7 +289,7 @@ export class AttemptRunner {
   }
 
   /**
-   * Renews the lock now and while the attempt runs (and while its outcome is recorded); aborts
+   * Renews the lock while the attempt runs (and while its outcome is recorded); aborts
    * the attempt if another worker took the job. A renewal that fails (the database is away) does
    * not mean the lock is lost: nobody can take the job while nobody reaches the database, so the
    * in-memory lock time stays fresh and the attempt goes on. The returned stop waits for a
@@ -314,7 +319,7 @@ export class AttemptRunner {
     const tick = () => {
       inFlight ??= renew().finally(() => (inFlight = undefined));
     };
-    tick();
+    // No renewal now: the run's start (backend.ts) wrote a fresh lock a moment ago.
     const timer = setInterval(tick, every);
     timer.unref();
     return async () => {

@@ -18,12 +18,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { MongoJobRepository } from '@agendajs/mongo-backend';
-import type { AgendaBackend, JobParameters } from 'agenda';
-import { toJobId } from 'agenda';
-import { ObjectId, type Db } from 'mongodb';
+import { EventEmitter } from 'node:events';
+import type { AgendaBackend, JobNotification, JobParameters, NotificationChannel, NotificationChannelState, NotificationHandler } from 'agenda';
+import { ObjectId, type Collection, type Db } from 'mongodb';
 import type { AgendaJobDoc } from '../db/collections.ts';
 import type { Logger } from '../log.ts';
-import { RunClaims, type Candidate } from './claims.ts';
+import { RunClaims } from './claims.ts';
+import { DueJobs } from './dueJobs.ts';
 
 type SaveOptions = Parameters<MongoJobRepository['saveJobState']>[1];
 type LockOptions = Parameters<MongoJobRepository['getNextJobToRun']>[4];
@@ -32,12 +33,21 @@ export interface BackendOptions {
   db: Db;
   worker: string;
   lockLifetimeMs: number;
+  processEveryMs: number;
+  /** Attempts this process runs at once, in all. */
+  maxConcurrency: number;
   log: Logger;
+  /** Job types defined here, with how many of each may run here at once. */
+  concurrency(): Map<string, number>;
   /** True when jobs of this type must not even be locked now (kill switch, pause, open breaker...). */
   heldBeforeLock(name: string): boolean;
-  /** Called after every look for a due job, with how long it took. */
-  onPoll?(name: string, durationMs: number): void;
+  /** Called after every scan for due jobs, with how long it took and how many it locked. */
+  onPoll?(durationMs: number, locked: number): void;
 }
+
+/** The marker every process bumps when it enqueues, so idle workers know to look (see dueJobs.ts). */
+const SIGNALS = 'engineSignals';
+const ENQUEUED = 'enqueued';
 
 const SAVE_RETRY_FIRST_MS = 100;
 const SAVE_RETRY_MAX_MS = 2_000;
@@ -50,38 +60,92 @@ export class LockLostError extends Error {
 export class SwitchboardRepository extends MongoJobRepository {
   private readonly opts: BackendOptions;
   private readonly claims: RunClaims;
-  /** Jobs this process locked, by id: whether Agenda has started them, and the lock we wrote. */
-  private readonly held = new Map<string, { started: boolean; lockedAt: Date }>();
+  private readonly due: DueJobs;
+  private readonly signals: Collection<{ _id: string; at: Date }>;
+  private signalling: Promise<void> | undefined;
+  private signalAgain: Promise<void> | undefined;
+  /** Jobs this process locked and has not finished, by id (buffered ones included). */
+  private readonly held = new Map<string, { name: string; started: boolean; lockedAt: Date }>();
 
   constructor(opts: BackendOptions) {
     super({ mongo: opts.db, db: { collection: 'agendaJobs' } });
     this.opts = opts;
     this.claims = new RunClaims(opts.db, opts.worker, opts.lockLifetimeMs);
+    this.signals = opts.db.collection(SIGNALS);
+    this.due = new DueJobs({
+      jobs: opts.db.collection<AgendaJobDoc>('agendaJobs'),
+      claims: this.claims,
+      worker: opts.worker,
+      lockLifetimeMs: opts.lockLifetimeMs,
+      processEveryMs: opts.processEveryMs,
+      capacity: () => this.capacity(),
+      anyHeld: () => [...opts.concurrency().keys()].some((n) => opts.heldBeforeLock(n)),
+      readSignal: async () => (await this.signals.findOne({ _id: ENQUEUED }))?.at.getTime() ?? 0,
+      onScan: opts.onPoll,
+      onStale: (jobs) => void this.unlockJobs(jobs.map((j) => j._id!)),
+    });
   }
 
-  /** Claim, then lock; the job goes to Agenda without `lockedAt` (see the module comment). */
-  override async getNextJobToRun(name: string, nextScanAt: Date, lockDeadline: Date, _now?: Date, options?: LockOptions): Promise<JobParameters | undefined> {
-    if (this.opts.heldBeforeLock(name)) return undefined;
-    const started = Date.now();
-    try {
-      const jobs = this.opts.db.collection<AgendaJobDoc>('agendaJobs');
-      const locked = await this.claims.lockNext(jobs, { name, nextScanAt, lockDeadline }, (job) => this.lock(job, options));
-      if (!locked?._id || !locked.lockedAt) return undefined;
-      this.held.set(String(locked._id), { started: false, lockedAt: new Date(locked.lockedAt) });
-      return { ...locked, lockedAt: undefined };
-    } finally {
-      this.opts.onPoll?.(name, Date.now() - started);
+  /** Free room per job type (held types left out) and in all: what one scan may lock. */
+  private capacity(): { perType: Map<string, number>; total: number } {
+    const taken = new Map<string, number>();
+    for (const h of this.held.values()) taken.set(h.name, (taken.get(h.name) ?? 0) + 1);
+    const perType = new Map<string, number>();
+    for (const [name, limit] of this.opts.concurrency()) {
+      if (!this.opts.heldBeforeLock(name)) perType.set(name, Math.max(0, limit - (taken.get(name) ?? 0)));
     }
+    return { perType, total: Math.max(0, this.opts.maxConcurrency - this.held.size) };
   }
 
-  private async lock(job: Candidate, options?: LockOptions): Promise<JobParameters | undefined> {
-    // An unlocked job is locked in the state read; an expired lock is replaced.
-    if (job.lockedAt == null) return this.lockJob({ _id: toJobId(String(job._id)), name: job.name, nextRunAt: job.nextRunAt } as JobParameters, options);
-    const res = await this.collection.updateOne(
-      { _id: new ObjectId(String(job._id)), lockedAt: job.lockedAt },
-      { $set: { lockedAt: new Date(), lastModifiedBy: options?.lastModifiedBy ?? null } },
-    );
-    return res.matchedCount === 1 ? ((await this.getJobById(String(job._id))) ?? undefined) : undefined;
+  /**
+   * Agenda's "find and lock the next job of this type": answered from the batch the last scan
+   * locked, scanning only when something can be due (dueJobs.ts). The job goes to Agenda without
+   * `lockedAt` (see the module comment).
+   */
+  override async getNextJobToRun(name: string, nextScanAt: Date, lockDeadline: Date, _now?: Date, _options?: LockOptions): Promise<JobParameters | undefined> {
+    if (this.opts.heldBeforeLock(name)) return undefined;
+    const job = await this.due.next(name, nextScanAt, lockDeadline);
+    if (!job?._id || !job.lockedAt) return undefined;
+    this.held.set(String(job._id), { name, started: false, lockedAt: new Date(job.lockedAt) });
+    return { ...job, lockedAt: undefined };
+  }
+
+  /**
+   * A job created or changed by `job.save()` (an enqueue): this process looks at once, and every
+   * other process is told through the enqueue marker. Resolves once the marker is written.
+   */
+  override async saveJob<DATA = unknown>(job: JobParameters<DATA>, options: Parameters<MongoJobRepository['saveJob']>[1]): Promise<JobParameters<DATA>> {
+    const saved = await super.saveJob(job, options);
+    await this.enqueued(saved.nextRunAt ?? null);
+    return saved;
+  }
+
+  /** Tells this process and the others that a job is due at `at` (changed outside `saveJob`). */
+  async enqueued(at: Date | null): Promise<void> {
+    this.due.wake(at);
+    await this.signal();
+  }
+
+  /** One marker write at a time; everything asked meanwhile shares the next one. */
+  private signal(): Promise<void> {
+    if (!this.signalling) {
+      this.signalling = this.writeSignal().finally(() => (this.signalling = undefined));
+      return this.signalling;
+    }
+    this.signalAgain ??= this.signalling.then(() => {
+      this.signalAgain = undefined;
+      return this.signal();
+    });
+    return this.signalAgain;
+  }
+
+  private async writeSignal(): Promise<void> {
+    try {
+      await this.signals.updateOne({ _id: ENQUEUED }, { $set: { at: new Date() } }, { upsert: true });
+    } catch (err) {
+      // Other workers still find the job within their quiet limit.
+      this.opts.log.warn({ err }, 'could not signal an enqueue to other workers');
+    }
   }
 
   /**
@@ -107,12 +171,16 @@ export class SwitchboardRepository extends MongoJobRepository {
         throw new LockLostError(`job ${id} was taken by another worker before it started here`);
       }
       held.lockedAt = now;
+      // A recurring job's next tick was just computed: no scan is needed before it.
+      if (job.nextRunAt) this.due.wake(new Date(job.nextRunAt));
       return;
     }
     try {
       await this.saveUntilDone(id, job, options);
     } finally {
       this.held.delete(id);
+      this.due.finished();
+      if (job.nextRunAt) this.due.wake(new Date(job.nextRunAt));
     }
   }
 
@@ -181,6 +249,7 @@ function stateFields(job: JobParameters, lockedAt: Date | null, options?: SaveOp
 export class SwitchboardBackend implements AgendaBackend {
   readonly name = 'Switchboard (MongoDB)';
   readonly repository: SwitchboardRepository;
+  readonly notificationChannel = new LocalWakeups();
 
   constructor(opts: BackendOptions) {
     this.repository = new SwitchboardRepository(opts);
@@ -192,5 +261,45 @@ export class SwitchboardBackend implements AgendaBackend {
 
   disconnect(): Promise<void> {
     return this.repository.disconnect();
+  }
+}
+
+/**
+ * Agenda's notification channel, within this process: a job saved here (an enqueue from the
+ * console, a chat command, `jobs run` inside serve) makes Agenda fill its queue at once instead
+ * of at the next poll. Handlers run without being awaited, so a loop of enqueues does not wait
+ * for scans; the scans it asks for are coalesced (dueJobs.ts). Other processes learn of an
+ * enqueue through the marker instead.
+ */
+export class LocalWakeups extends EventEmitter implements NotificationChannel {
+  private current: NotificationChannelState = 'disconnected';
+  private readonly handlers = new Set<NotificationHandler>();
+
+  get state(): NotificationChannelState {
+    return this.current;
+  }
+
+  async connect(): Promise<void> {
+    this.current = 'connected';
+    this.emit('stateChange', this.current);
+  }
+
+  async disconnect(): Promise<void> {
+    this.handlers.clear();
+    this.current = 'disconnected';
+    this.emit('stateChange', this.current);
+  }
+
+  subscribe(handler: NotificationHandler): () => void {
+    this.handlers.add(handler);
+    return () => this.handlers.delete(handler);
+  }
+
+  async publish(notification: JobNotification): Promise<void> {
+    for (const handler of this.handlers) {
+      Promise.resolve()
+        .then(() => handler(notification))
+        .catch((err: unknown) => this.emit('error', err));
+    }
   }
 }

@@ -55,11 +55,15 @@ export interface LockRequest {
 const CANDIDATES = 5;
 
 const ms = (d: Date | null | undefined, none: string) => (d ? String(d.getTime()) : none);
+/** The state racers read: scheduled time, last run, lock time. */
+const claimKey = (job: Claimable) => `${String(job._id)}:${ms(job.nextRunAt, 'none')}:${ms(job.lastRunAt, 'never')}:${ms(job.lockedAt, 'unlocked')}`;
 
 export class RunClaims {
   private readonly col: Collection<ClaimDoc>;
   private readonly worker: string;
   private readonly staleAfterMs: number;
+  /** Claim keys this worker lost, with when it first lost them (see claimMany). */
+  private readonly lostSince = new Map<string, number>();
 
   /** `staleAfterMs`: the lock lifetime. */
   constructor(db: Db, worker: string, staleAfterMs: number) {
@@ -95,11 +99,60 @@ export class RunClaims {
     return undefined;
   }
 
+  /**
+   * Claims many jobs, each in the state it was read in, with one unordered insert; returns the
+   * claim id of each job won (in the order given). A job whose claim exists may still be won by
+   * a takeover of a stale claim (see `claim`), which costs queries of its own, rarely.
+   */
+  async claimMany<J extends Claimable>(jobs: J[]): Promise<Array<{ job: J; claim: string }>> {
+    if (jobs.length === 0) return [];
+    const at = new Date();
+    const docs = jobs.map((job) => ({ _id: claimKey(job), key: claimKey(job), jobId: String(job._id), worker: this.worker, at }));
+    const lost = new Set<number>();
+    try {
+      await this.col.insertMany(docs, { ordered: false });
+    } catch (err) {
+      const writeErrors = (err as { writeErrors?: Array<{ index: number; code?: number }> | { index: number; code?: number } }).writeErrors;
+      const errors = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : undefined;
+      if (!errors || !errors.every((e) => e.code === 11000)) throw err;
+      for (const e of errors) lost.add(e.index);
+    }
+    const out: Array<{ job: J; claim: string }> = [];
+    const now = at.getTime();
+    for (const [k, seen] of this.lostSince) if (now - seen > 2 * this.staleAfterMs) this.lostSince.delete(k);
+    for (const [i, job] of jobs.entries()) {
+      const key = docs[i]._id;
+      if (!lost.has(i)) {
+        out.push({ job, claim: key });
+        continue;
+      }
+      // Lost to a worker that locks it a moment later, as a rule: the job's state then changes
+      // and this key is not seen again. A key lost again a lock lifetime later was abandoned.
+      const seen = this.lostSince.get(key);
+      if (seen === undefined) this.lostSince.set(key, now);
+      else if (now - seen >= this.staleAfterMs) {
+        const takeover = await this.takeOverStale(job, key);
+        if (takeover) out.push({ job, claim: takeover });
+      }
+    }
+    return out;
+  }
+
   /** Claims the job in the state it was read in; returns the claim's id, or undefined if another worker has it. */
   async claim(job: Claimable): Promise<string | undefined> {
     const jobId = String(job._id);
-    const key = `${jobId}:${ms(job.nextRunAt, 'none')}:${ms(job.lastRunAt, 'never')}:${ms(job.lockedAt, 'unlocked')}`;
+    const key = claimKey(job);
     if (await this.insert(key, key, jobId)) return key;
+    return this.takeOverStale(job, key);
+  }
+
+  /** Deletes claims this worker made but did not follow with a lock. */
+  async forget(claimIds: string[]): Promise<void> {
+    if (claimIds.length) await this.col.deleteMany({ _id: { $in: claimIds } });
+  }
+
+  private async takeOverStale(job: Claimable, key: string): Promise<string | undefined> {
+    const jobId = String(job._id);
     // A claim on this state is not older than the times the state holds (a due nextRunAt, the
     // last run, lock and finish): while they are recent, skip the look-up.
     const now = Date.now();

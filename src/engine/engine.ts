@@ -6,7 +6,7 @@ import { EventEmitter, once } from 'node:events';
 import { Agenda } from 'agenda';
 import type { Db } from 'mongodb';
 import type { Config } from '../config.ts';
-import { collections, ensureIndexes, type SwitchboardCollections } from '../db/collections.ts';
+import { collections, ensureIndexes, type AgendaJobDoc, type SwitchboardCollections } from '../db/collections.ts';
 import type { Logger } from '../log.ts';
 import { AttemptRunner } from './attempt.ts';
 import type { JobDefinition, JobRegistry } from './defineJob.ts';
@@ -81,6 +81,7 @@ export class Engine extends EventEmitter {
   private working = false;
   private lastPollAt: Date | null = null;
   private readonly watchdog: Watchdog;
+  private readonly backend: SwitchboardBackend;
   private started = false;
   /** Jobs Agenda runs here, from its 'start' to its 'complete' (after it saved the job's state). */
   private readonly agendaRunning = new Set<string>();
@@ -96,23 +97,26 @@ export class Engine extends EventEmitter {
     const more = typeof opts.guards === 'function' ? opts.guards(this.settings, this) : (opts.guards ?? []);
     this.guards = [holdGuard(this.settings, opts.config.GUARD_REFRESH_MS * 2), ...more];
 
-    const backend = new SwitchboardBackend({
+    this.backend = new SwitchboardBackend({
       db: opts.db,
       worker: opts.config.WORKER_NAME,
       lockLifetimeMs: opts.config.ENGINE_LOCK_LIFETIME_MS,
+      processEveryMs: opts.config.ENGINE_PROCESS_EVERY_MS,
+      maxConcurrency: opts.config.ENGINE_MAX_CONCURRENCY,
       log: this.log,
+      concurrency: () => new Map(this.jobs.list().map((def) => [def.name, this.concurrencyOf(def)])),
       // Guards that can answer from cache keep held jobs untouched in the queue: not even locked.
       heldBeforeLock: (name) => {
         const def = this.jobs.get(name);
         return !!def && this.guards.some((g) => g.heldBeforeLock?.(def));
       },
-      onPoll: (job, durationMs) => {
+      onPoll: (durationMs, locked) => {
         this.lastPollAt = new Date();
-        this.emit('poll', { job, durationMs });
+        this.emit('poll', { durationMs, locked });
       },
     });
     this.agenda = new Agenda({
-      backend,
+      backend: this.backend,
       name: opts.config.WORKER_NAME,
       processEvery: opts.config.ENGINE_PROCESS_EVERY_MS,
       maxConcurrency: opts.config.ENGINE_MAX_CONCURRENCY,
@@ -120,6 +124,7 @@ export class Engine extends EventEmitter {
       defaultLockLifetime: opts.config.ENGINE_LOCK_LIFETIME_MS,
     });
     this.agenda.on('error', (err) => this.log.error({ err }, 'agenda error'));
+    this.backend.notificationChannel.on('error', (err: unknown) => this.log.warn({ err }, 'an in-process wake-up failed; the next poll finds the job'));
     this.agenda.on('start', (job) => this.agendaRunning.add(String(job.attrs._id)));
     this.agenda.on('complete', (job) => this.agendaRunning.delete(String(job.attrs._id)));
     this.runner = new AttemptRunner({
@@ -216,13 +221,12 @@ export class Engine extends EventEmitter {
     const job = this.agenda.create(name, payload ?? {});
     job.schedule(opts.at ?? new Date());
     if (opts.priority !== undefined) job.priority(opts.priority);
-    await job.save();
-    const id = String(job.attrs._id);
+    // Saved with the job in its one insert.
     if (opts.dedupeKey || opts.enqueuedBy) {
-      const sb = { ...(opts.dedupeKey ? { 'sb.dedupeKey': opts.dedupeKey } : {}), ...(opts.enqueuedBy ? { 'sb.enqueuedBy': opts.enqueuedBy } : {}) };
-      await this.cols.agendaJobs.updateOne({ _id: job.attrs._id as never }, { $set: sb });
+      (job.attrs as { sb?: AgendaJobDoc['sb'] }).sb = { ...(opts.dedupeKey ? { dedupeKey: opts.dedupeKey } : {}), ...(opts.enqueuedBy ? { enqueuedBy: opts.enqueuedBy } : {}) };
     }
-    return { id, nextRunAt: job.attrs.nextRunAt ?? null };
+    await job.save();
+    return { id: String(job.attrs._id), nextRunAt: job.attrs.nextRunAt ?? null };
   }
 
   /**
@@ -231,6 +235,14 @@ export class Engine extends EventEmitter {
    */
   admit(def: JobDefinition, key: string): ReturnType<typeof passGuards> {
     return passGuards(this.guards, { def, jobId: key });
+  }
+
+  /**
+   * Tells every worker that a job was made due by a direct write (a DLQ retry that requeues its
+   * job document): this process looks at once, the others at their next poll.
+   */
+  enqueued(at: Date | null = null): Promise<void> {
+    return this.backend.repository.enqueued(at);
   }
 
   /** Whether this process's engine is working, polling and not wedged (see EngineHealth). */

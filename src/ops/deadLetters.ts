@@ -4,7 +4,7 @@
  * secrets masked; retry works on the stored document, so the job gets its real payload back.
  */
 import { ObjectId, type Filter } from 'mongodb';
-import type { Actor, DeadLetterDoc, SwitchboardCollections } from '../db/collections.ts';
+import type { Actor, AgendaJobDoc, DeadLetterDoc, SwitchboardCollections } from '../db/collections.ts';
 import type { Engine } from '../engine/engine.ts';
 import { OpsError } from './errors.ts';
 import { parseObjectId } from './ids.ts';
@@ -150,12 +150,14 @@ export class DeadLetters {
     const requeued = await this.cols.agendaJobs.updateOne(
       { _id: new ObjectId(d.jobId), lockedAt: null },
       {
-        $set: { nextRunAt: new Date(), failCount: 0, failReason: null, failedAt: null, 'sb.attempts': 0, 'sb.generation': d.generation + 1 },
+        $set: { nextRunAt: new Date(), failCount: 0, failReason: null, failedAt: null, 'sb.attempts': 0, 'sb.generation': d.generation + 1, 'sb.retriedFrom': id },
       },
     );
+    if (requeued.matchedCount === 1) await this.engine.enqueued();
     if (requeued.matchedCount === 0) {
       // The job document is gone (removed or cleaned up): enqueue a new one with the same payload.
       const job = this.engine.agenda.create(d.jobName, d.payload);
+      (job.attrs as { sb?: AgendaJobDoc['sb'] }).sb = { retriedFrom: id };
       await job.save();
       await this.cols.deadLetters.updateOne({ _id: d._id }, { $set: { retryJobId: String(job.attrs._id) } });
     }

@@ -1,0 +1,229 @@
+/**
+ * Finding and locking due jobs in batches, and knowing when there can be none.
+ *
+ * Agenda asks for "the next job of type X" once per type per tick, and again after each job it
+ * gets. Answering each ask with a query costs a scan of the live set per ask on FerretDB (it
+ * pushes no filter down), and a round trip per job everywhere. So one scan serves a whole tick:
+ * it reads due jobs of every type this process can take now, claims as many as there is room
+ * for with one unordered insert (claims.ts), locks them with one update, and hands them out from
+ * a buffer as Agenda asks. The same scan tells the earliest time a job will be due, so until
+ * then, asks are answered without a query, unless this process enqueued (wake), another process
+ * signalled an enqueue (a marker read once per tick), a job finished while due jobs were left
+ * behind, or the quiet limit passed (locks of crashed workers expire unannounced).
+ */
+import type { JobParameters } from 'agenda';
+import { toJobId } from 'agenda';
+import { ObjectId, type Collection, type Filter } from 'mongodb';
+import type { AgendaJobDoc } from '../db/collections.ts';
+import type { RunClaims } from './claims.ts';
+
+export interface DueJobsOptions {
+  jobs: Collection<AgendaJobDoc>;
+  claims: RunClaims;
+  worker: string;
+  lockLifetimeMs: number;
+  processEveryMs: number;
+  /** Free slots per job type this process may take now (types held by a guard left out), and in all. */
+  capacity(): { perType: Map<string, number>; total: number };
+  /** True when some job type is held by a guard now (its hold may lift at any tick). */
+  anyHeld(): boolean;
+  /** The cross-process enqueue marker: a value that changes whenever any process enqueues. */
+  readSignal(): Promise<number>;
+  onScan?(durationMs: number, locked: number): void;
+  /** Jobs locked here that Agenda did not ask for in time: the caller unlocks them. */
+  onStale(jobs: JobParameters[]): void;
+}
+
+/** Due jobs looked at per free slot: claims lost to other workers move on to the next ones. */
+const LOOK_AHEAD = 2;
+const LOOK_AHEAD_EXTRA = 10;
+
+export class DueJobs {
+  private readonly opts: DueJobsOptions;
+  private readonly buffer = new Map<string, Array<{ job: JobParameters; at: number }>>();
+  private scanning: Promise<void> | undefined;
+  /** Epoch ms from which a scan may find something; 0 = at the next ask. */
+  private scanAfter = 0;
+  private lastScanAt = 0;
+  private woken = true;
+  private leftBehind = false;
+  private signal: number | undefined;
+  private signalReadAt = 0;
+
+  constructor(opts: DueJobsOptions) {
+    this.opts = opts;
+  }
+
+  /** This process enqueued or rescheduled a job due at `at` (now by default). */
+  wake(at?: Date | null): void {
+    if (!at || at.getTime() <= Date.now() + this.opts.processEveryMs) this.woken = true;
+    else this.scanAfter = Math.min(this.scanAfter, at.getTime() - this.opts.processEveryMs);
+  }
+
+  /** A job finished here: room for one more, which matters if due jobs were left behind. */
+  finished(): void {
+    if (this.leftBehind) this.scanAfter = 0;
+  }
+
+  /** The next locked job of type `name`, or undefined; scans only when something can be due. */
+  async next(name: string, nextScanAt: Date, lockDeadline: Date): Promise<JobParameters | undefined> {
+    this.dropStale();
+    const mine = this.take(name);
+    if (mine) return mine;
+    if (!this.scanning && (await this.due())) {
+      this.scanning = this.scan(nextScanAt, lockDeadline).finally(() => (this.scanning = undefined));
+    }
+    if (this.scanning) await this.scanning;
+    return this.take(name);
+  }
+
+  /** Jobs of type `name` locked here and not yet handed out. */
+  buffered(name?: string): number {
+    if (name) return this.buffer.get(name)?.length ?? 0;
+    let n = 0;
+    for (const list of this.buffer.values()) n += list.length;
+    return n;
+  }
+
+  private take(name: string): JobParameters | undefined {
+    return this.buffer.get(name)?.shift()?.job;
+  }
+
+  /** A job not asked for within a third of the lock lifetime goes back (its lock is not renewed). */
+  private dropStale(): void {
+    const before = Date.now() - this.opts.lockLifetimeMs / 3;
+    const stale: JobParameters[] = [];
+    for (const [name, list] of this.buffer) {
+      const keep = list.filter((b) => b.at >= before);
+      if (keep.length !== list.length) stale.push(...list.filter((b) => b.at < before).map((b) => b.job));
+      this.buffer.set(name, keep);
+    }
+    if (stale.length) this.opts.onStale(stale);
+  }
+
+  private async due(): Promise<boolean> {
+    const now = Date.now();
+    // One scan per tick at most, unless this process just enqueued.
+    if (!this.woken && now - this.lastScanAt < this.opts.processEveryMs / 2) return false;
+    if (this.woken || now >= this.scanAfter) return true;
+    if (now - this.signalReadAt < this.opts.processEveryMs / 2) return false;
+    this.signalReadAt = now;
+    const signal = await this.opts.readSignal();
+    const changed = this.signal !== undefined && signal !== this.signal;
+    this.signal = signal;
+    return changed;
+  }
+
+  private async scan(nextScanAt: Date, lockDeadline: Date): Promise<void> {
+    const started = Date.now();
+    this.woken = false;
+    this.lastScanAt = started;
+    const { perType: capacity, total } = this.opts.capacity();
+    const names = total > 0 ? [...capacity].filter(([, free]) => free > 0).map(([n]) => n) : [];
+    const quiet = Math.min(Math.max(this.opts.lockLifetimeMs / 2, this.opts.processEveryMs), 30_000);
+    if (names.length === 0) {
+      // Nothing can be taken now; a job finishing or a hold lifting brings the next ask.
+      this.scanAfter = this.opts.anyHeld() ? 0 : started + quiet;
+      return;
+    }
+    const limit = total * LOOK_AHEAD + LOOK_AHEAD_EXTRA;
+    const filter: Filter<AgendaJobDoc> = {
+      name: { $in: names },
+      disabled: { $ne: true },
+      $or: [{ lockedAt: null, nextRunAt: { $ne: null } }, { lockedAt: { $lte: lockDeadline } }],
+    };
+    const docs = await this.opts.jobs.find(filter, { sort: { nextRunAt: 1, priority: -1 }, limit }).toArray();
+    const isDue = (d: AgendaJobDoc) => (d.lockedAt ? d.lockedAt <= lockDeadline : !!d.nextRunAt && d.nextRunAt <= nextScanAt);
+    const due = docs.filter(isDue);
+    const future = docs.find((d) => !isDue(d) && d.nextRunAt);
+    // Among jobs already due, priority first, then a shuffle: two workers reading the same
+    // backlog then mostly claim different jobs instead of racing for the same first ones.
+    const picks = pick(shuffleWithinPriority(due), capacity, total);
+    const won = await this.opts.claims.claimMany(picks);
+    const locked = await this.lock(won);
+    this.leftBehind = due.length > locked.length;
+    const truncated = docs.length === limit && !future;
+    const earliest = future?.nextRunAt ? future.nextRunAt.getTime() - this.opts.processEveryMs : Infinity;
+    this.scanAfter = this.leftBehind || truncated || this.opts.anyHeld() ? started + this.opts.processEveryMs : Math.min(earliest, started + quiet);
+    this.opts.onScan?.(Date.now() - started, locked.length);
+  }
+
+  /** Locks the claimed jobs in the state they were read in, with one update; buffers them. */
+  private async lock(won: Array<{ job: AgendaJobDoc; claim: string }>): Promise<AgendaJobDoc[]> {
+    if (won.length === 0) return [];
+    const lockedAt = new Date();
+    const lockedBy = this.opts.worker;
+    const res = await this.opts.jobs.updateMany(
+      { $or: won.map(({ job }) => (job.lockedAt ? { _id: job._id, lockedAt: job.lockedAt } : { _id: job._id, lockedAt: null, nextRunAt: job.nextRunAt })) },
+      { $set: { lockedAt, lastModifiedBy: lockedBy } },
+    );
+    let locked = won.map((w) => w.job);
+    if (res.matchedCount !== won.length) {
+      // Some moved on meanwhile (rare): read back which are ours, forget the other claims.
+      const mine = await this.opts.jobs
+        .find({ _id: { $in: won.map((w) => w.job._id) }, lockedAt, lastModifiedBy: lockedBy }, { projection: { _id: 1 } })
+        .toArray();
+      const ids = new Set(mine.map((d) => String(d._id)));
+      locked = locked.filter((j) => ids.has(String(j._id)));
+      await this.opts.claims.forget(won.filter((w) => !ids.has(String(w.job._id))).map((w) => w.claim));
+    }
+    const now = Date.now();
+    for (const job of locked) {
+      const list = this.buffer.get(job.name) ?? [];
+      list.push({ job: toJobParameters({ ...job, lockedAt, lastModifiedBy: lockedBy } as AgendaJobDoc), at: now });
+      this.buffer.set(job.name, list);
+    }
+    return locked;
+  }
+}
+
+/** Up to the free room of each type and in all, in order. */
+function pick(due: AgendaJobDoc[], capacity: Map<string, number>, total: number): AgendaJobDoc[] {
+  const left = new Map(capacity);
+  const out: AgendaJobDoc[] = [];
+  for (const d of due) {
+    if (out.length >= total) break;
+    const free = left.get(d.name) ?? 0;
+    if (free <= 0) continue;
+    left.set(d.name, free - 1);
+    out.push(d);
+  }
+  return out;
+}
+
+function shuffleWithinPriority(due: AgendaJobDoc[]): AgendaJobDoc[] {
+  return due
+    .map((d) => ({ d, r: Math.random() }))
+    .sort((a, b) => (b.d.priority ?? 0) - (a.d.priority ?? 0) || a.r - b.r)
+    .map((x) => x.d);
+}
+
+/** Agenda's job fields of a stored document, plus our own `sb` bookkeeping (the attempt reads it). */
+export function toJobParameters(doc: AgendaJobDoc): JobParameters {
+  const d = doc as AgendaJobDoc & Record<string, unknown>;
+  const opt = <T>(v: T | null | undefined) => v ?? undefined;
+  return {
+    _id: toJobId((doc._id as ObjectId).toHexString()),
+    name: doc.name,
+    priority: d.priority as number,
+    nextRunAt: doc.nextRunAt ?? null,
+    type: d.type as JobParameters['type'],
+    data: d.data,
+    lockedAt: opt(doc.lockedAt),
+    lastFinishedAt: opt(doc.lastFinishedAt),
+    failedAt: opt(d.failedAt as Date | null),
+    failCount: opt(d.failCount as number | null),
+    failReason: opt(d.failReason as string | null),
+    repeatTimezone: opt(d.repeatTimezone as string | null),
+    lastRunAt: opt(doc.lastRunAt),
+    repeatInterval: opt(d.repeatInterval as string | null),
+    repeatAt: opt(d.repeatAt as string | null),
+    disabled: opt(d.disabled as boolean | null),
+    progress: opt(d.progress as number | null),
+    lastModifiedBy: opt(d.lastModifiedBy as string | null),
+    startDate: opt(d.startDate as Date | null),
+    endDate: opt(d.endDate as Date | null),
+    skipDays: opt(d.skipDays as JobParameters['skipDays'] | null),
+    ...(doc.sb ? { sb: doc.sb } : {}),
+  } as JobParameters;
+}
