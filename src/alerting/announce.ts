@@ -7,6 +7,7 @@ import type { OperatorState } from './lifecycle.ts';
 import type { AlertService } from './service.ts';
 import type { AlertDoc, AlertStore } from './store.ts';
 import type { AlertEventKind } from './types.ts';
+import { maskText } from '../util/secrets.ts';
 import { toView } from './view.ts';
 
 /** Notice ids: one per event an episode can have. */
@@ -37,8 +38,12 @@ export class Announcer {
     return toView(doc, op, now, this.rules.find((r) => r.name === doc.rule)?.actions ?? []);
   }
 
-  /** Sends the event unless it was sent already (by this or another process); true if sent now. */
-  async announce(doc: AlertDoc, op: OperatorState, kind: AlertEventKind, id: string, now: Date, note?: string): Promise<boolean> {
+  /**
+   * Sends the event unless it was sent already (by this or another process); true if sent now. The
+   * note is kept masked (`alerts explain` lists it); the service masks what the notifiers get.
+   */
+  async announce(doc: AlertDoc, op: OperatorState, kind: AlertEventKind, id: string, now: Date, rawNote?: string): Promise<boolean> {
+    const note = rawNote && maskText(rawNote);
     const claimed = await this.store.claimNotice({ _id: id, key: doc._id, episode: doc.episode, kind, at: now, ...(note ? { note } : {}) });
     if (!claimed) return false;
     await this.service.publish({ kind, alert: this.view(doc, op, now), ...(note ? { note } : {}) }, { job: doc.job, provider: doc.provider });

@@ -6,6 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../log.ts';
+import { maskSecrets } from '../util/secrets.ts';
 import { routeFor, type AlertRoute } from './routing.ts';
 import type { AlertEvent, Notifier } from './types.ts';
 
@@ -55,9 +56,12 @@ export class AlertService extends EventEmitter {
     return this.notifiers.map((n) => n.name);
   }
 
-  /** Sends one event to every notifier, with its route; never throws. */
+  /**
+   * Sends one event to every notifier, with its route; never throws. Masked here, once for every
+   * channel and listener: a note can quote a rule's summary or an operator's reason.
+   */
   async publish(event: AlertEvent, target?: { job?: string; provider?: string }): Promise<PublishResult> {
-    const routed: AlertEvent = { ...event, route: event.route ?? routeFor(this.routes, { rule: event.alert.rule, ...target }) };
+    const routed: AlertEvent = maskSecrets({ ...event, route: event.route ?? routeFor(this.routes, { rule: event.alert.rule, ...target }) });
     const result: PublishResult = { delivered: [], failed: [] };
     try {
       this.emit('event', routed);
