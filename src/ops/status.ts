@@ -6,6 +6,7 @@ import type { Document } from 'mongodb';
 import type { SwitchboardCollections } from '../db/collections.ts';
 import type { JobRegistry } from '../engine/defineJob.ts';
 import type { SettingsStore, SwitchState } from '../engine/settings.ts';
+import { maskSecrets } from '../util/secrets.ts';
 
 export interface JobTypeStatus {
   job: string;
@@ -34,7 +35,10 @@ async function groupBy(cols: SwitchboardCollections, coll: 'agendaJobs' | 'jobRu
   return new Map(rows.map((r) => [typeof r._id === 'object' && r._id ? `${r._id.name}|${r._id.outcome}` : String(r._id), r]));
 }
 
-/** Computes the status document of DESIGN.md section 7. */
+/**
+ * Computes the status document of DESIGN.md section 7, masked (a recurring job's last error and
+ * the kill switch's reason are free text that can quote a credential).
+ */
 export async function computeStatus(
   cols: SwitchboardCollections,
   jobs: JobRegistry,
@@ -88,7 +92,7 @@ export async function computeStatus(
   const ks: SwitchState = settings.killSwitch();
   const dlq = { pending: 0, retry_scheduled: 0 };
   for (const r of dlqRows) dlq[r._id as keyof typeof dlq] = Number(r.n);
-  return {
+  return maskSecrets({
     killSwitch: { active: ks.active, reason: ks.reason ?? null, by: ks.by?.name ?? null, at: ks.at ? new Date(ks.at) : null },
     pausedJobs: settings.pausedJobs(),
     jobs: list,
@@ -101,5 +105,5 @@ export async function computeStatus(
       lastError: r.failCount ? (r.failReason ?? null) : null,
     })),
     breakers: breakerList,
-  };
+  });
 }
