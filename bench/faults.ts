@@ -84,7 +84,7 @@ try {
     if (!survivor.alive()) survivor = await worker(`survivor-${k}`);
     if (!victim.alive()) victim = await worker(`victim-${k}-restarted`);
     try {
-      kills.push(await killMidCall(victim, provider, producer, 120_000));
+      kills.push(await killMidCall(victim, provider, producer, { timeoutMs: 120_000, feed: 4 }));
     } catch (err) {
       notMidCall.push((err as Error).message.split('\n')[0]);
       await victim.kill();

@@ -18,17 +18,21 @@ import { Recorder, waitFor } from '../support/waitFor.ts';
 
 const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 
-/** Short timings for workers under faults; SLOT_LEASE_MS: a dead holder's slots come back after it. */
+/**
+ * Short timings for workers under faults. A killed worker's jobs come back after the lock
+ * lifetime, its slots after SLOT_LEASE_MS. 5 s (the issue's runs) rather than less: on a loaded
+ * 2-core machine FerretDB writes can take seconds, and a live worker must still renew in time.
+ */
 export const FAULT_ENV: Readonly<Record<string, string>> = {
   LOG_FORMAT: 'json',
   LOG_LEVEL: 'info',
   PORT: '0',
   HTTP_HOST: '127.0.0.1',
   ENGINE_PROCESS_EVERY_MS: '200',
-  ENGINE_LOCK_LIFETIME_MS: '2000',
+  ENGINE_LOCK_LIFETIME_MS: '5000',
   GUARD_REFRESH_MS: '200',
   SHUTDOWN_GRACE_MS: '1000',
-  SLOT_LEASE_MS: '3000',
+  SLOT_LEASE_MS: '5000',
   HTTP_INVOKE_ALLOWED_HOSTS: '127.0.0.1',
 };
 
@@ -176,7 +180,7 @@ export interface ProviderCall {
 export class SlowProvider extends Recorder<ProviderCall> {
   delayMs: number;
   private readonly server: FakeServer;
-  private readonly openCalls = new Set<ProviderCall>();
+  private readonly open = new Set<ProviderCall>();
   private readonly timers = new Set<NodeJS.Timeout>();
 
   private constructor(server: FakeServer, delayMs: number) {
@@ -197,9 +201,14 @@ export class SlowProvider extends Recorder<ProviderCall> {
     return `${this.server.origin}/call/${encodeURIComponent(key)}`;
   }
 
+  /** The calls open now. */
+  openCalls(): ProviderCall[] {
+    return [...this.open];
+  }
+
   /** Keys of the calls open now. */
   openKeys(): string[] {
-    return [...this.openCalls].map((c) => c.key);
+    return [...this.open].map((c) => c.key);
   }
 
   /** Calls per key. */
@@ -218,9 +227,9 @@ export class SlowProvider extends Recorder<ProviderCall> {
     const m = /^\/call\/([^/?]+)/.exec(url);
     if (!m) return sendJson(res, 404, { error: 'no such call' });
     const call: ProviderCall = { key: decodeURIComponent(m[1]), startedAt: Date.now(), answered: false };
-    this.openCalls.add(call);
+    this.open.add(call);
     const end = () => {
-      if (!this.openCalls.delete(call)) return;
+      if (!this.open.delete(call)) return;
       call.endedAt = Date.now();
       this.emit('change', call);
     };
@@ -337,21 +346,38 @@ export async function runningAttemptsOf(db: Db, worker: string): Promise<JobRunD
 export interface Kill {
   victim: string;
   at: number;
-  /** Jobs (by key) whose call the provider had open when the kill was sent. */
+  /** Jobs (by key) whose call the provider had open when the kill was sent (on either worker). */
   openAtKill: string[];
+  /** Those calls; the killed worker's end unanswered (its connection died with it). */
+  openCalls: ProviderCall[];
   /** Jobs (by key) whose attempt on the killed worker never recorded an outcome. */
   diedRunning: string[];
 }
 
+/** The kill caught the job in flight: its call dropped by the kill, or its outcome never recorded. */
+export function caughtInFlight(k: Kill, key: string): boolean {
+  return k.diedRunning.includes(key) || k.openCalls.some((c) => c.key === key && !c.answered);
+}
+
 /**
  * Waits (up to `timeoutMs`) until `victim` runs an attempt whose call `provider` has open, then
- * SIGKILLs it there. Throws if the victim dies first or never gets that far.
+ * SIGKILLs it there. Whenever every job enqueued so far has been called (the other worker took
+ * them all), enqueues `feed` more, so the victim gets work. Throws if the victim dies first or
+ * never gets that far.
  */
-export async function killMidCall(victim: ServeProcess, provider: SlowProvider, producer: Producer, timeoutMs = 60_000): Promise<Kill> {
+export async function killMidCall(victim: ServeProcess, provider: SlowProvider, producer: Producer, opts: { timeoutMs?: number; feed?: number } = {}): Promise<Kill> {
   let found: string | undefined;
   let checking = false;
+  let feeding = false;
   const check = () => {
     if (!victim.alive()) throw new Error(`${victim.name} died before it was killed: ${deathNote(victim)}`);
+    if (!feeding && opts.feed && provider.counts().size >= producer.keyOf.size) {
+      feeding = true;
+      void producer
+        .invokeMany(provider, opts.feed)
+        .catch(() => {})
+        .finally(() => (feeding = false));
+    }
     // Still open now: the kill follows without yielding to the provider's timers.
     if (found && provider.openKeys().includes(found)) return found;
     found = undefined;
@@ -367,19 +393,34 @@ export async function killMidCall(victim: ServeProcess, provider: SlowProvider, 
     }
     return undefined;
   };
-  await waitFor(check, { signal: provider, timeoutMs, what: `${victim.name} to be mid-call`, intervalMs: 200 });
+  await waitFor(check, { signal: provider, timeoutMs: opts.timeoutMs ?? 60_000, what: `${victim.name} to be mid-call`, intervalMs: 200 });
   const at = Date.now();
-  const openAtKill = provider.openKeys();
+  const openCalls = provider.openCalls();
   await victim.kill();
   const diedRunning = (await runningAttemptsOf(producer.db, victim.name)).map((r) => producer.keyOf.get(r.jobId) ?? r.jobId);
-  return { victim: victim.name, at, openAtKill, diedRunning };
+  return { victim: victim.name, at, openAtKill: openCalls.map((c) => c.key), openCalls, diedRunning };
 }
 
-/** Jobs called more than once, with their calls and the kills they were in flight at. */
+/** Jobs called more than once, with their calls and how many kills caught them in flight. */
 export function duplicateCalls(provider: SlowProvider, kills: readonly Kill[]): Array<{ key: string; calls: number; inFlightAt: number }> {
   return [...provider.counts()]
     .filter(([, calls]) => calls > 1)
-    .map(([key, calls]) => ({ key, calls, inFlightAt: kills.filter((k) => k.openAtKill.includes(key) || k.diedRunning.includes(key)).length }));
+    .map(([key, calls]) => ({ key, calls, inFlightAt: kills.filter((k) => caughtInFlight(k, key)).length }));
+}
+
+/**
+ * A job's provider calls and attempts, in ms after the first mark (a kill, an outage), for a
+ * failure message that shows why it ran twice.
+ */
+export function jobStory(key: string, o: { producer: Producer; provider: SlowProvider; runs: readonly JobRunDoc[]; marks: Array<{ what: string; at: number }> }) {
+  const t0 = o.marks[0]?.at ?? 0;
+  const id = o.producer.idOf.get(key);
+  const ms = (t: number | undefined) => (t === undefined ? '?' : String(t - t0));
+  return {
+    marks: o.marks.map((m) => `${m.what} @${ms(m.at)}`),
+    calls: o.provider.items.filter((c) => c.key === key).map((c) => `${ms(c.startedAt)}..${ms(c.endedAt)} ${c.answered ? 'answered' : 'dropped'}`),
+    runs: o.runs.filter((r) => r.jobId === id).map((r) => `${r.worker} #${r.attempt} ${r.outcome} ${ms(r.startedAt.getTime())}..${ms(r.finishedAt?.getTime())}`),
+  };
 }
 
 /** One HTTP probe with a client timeout: status (0 when it timed out or failed) and how long it took. */
