@@ -15,21 +15,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { startRestartableMongo } from '../test/support/restartableMongo.ts';
 import { waitFor } from '../test/support/waitFor.ts';
-import {
-  deathNote,
-  duplicateCalls,
-  killMidCall,
-  percentile,
-  pollUntil,
-  probe,
-  Producer,
-  SlowProvider,
-  startServe,
-  waitForJobs,
-  type Kill,
-  type ProviderCall,
-  type ServeProcess,
-} from '../test/faults/cluster.ts';
+import { deathNote, percentile, pollUntil, probe, startServe, type ServeProcess } from '../test/faults/cluster.ts';
+import { duplicateCalls, killMidCall, Producer, SlowProvider, waitForJobs, type Kill, type ProviderCall } from '../test/faults/workload.ts';
 
 const num = (name: string, def: number) => Number(process.env[name] ?? def);
 const KILLS = num('BENCH_KILLS', 20);

@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { startRestartableMongo, type RestartableMongo } from '../support/restartableMongo.ts';
 import { waitFor } from '../support/waitFor.ts';
-import { deathNote, jobStory, pollUntil, probe, Producer, SlowProvider, startServe, waitForJobs, type ServeProcess } from './cluster.ts';
+import { deathNote, pollUntil, probe, startServe, type ServeProcess } from './cluster.ts';
+import { jobStory, Producer, SlowProvider, waitForJobs } from './workload.ts';
 
 const JOBS = 16;
 const CALL_MS = 1500;

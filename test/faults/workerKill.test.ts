@@ -6,7 +6,8 @@
  */
 import { describe, it, expect, beforeAll, afterAll, onTestFailed } from 'vitest';
 import { useTestDb } from '../support/mongo.ts';
-import { deathNote, duplicateCalls, errorLines, jobStory, killMidCall, Producer, SlowProvider, startServe, waitForJobs, type Kill, type ServeProcess } from './cluster.ts';
+import { deathNote, errorLines, startServe, type ServeProcess } from './cluster.ts';
+import { duplicateCalls, jobStory, killMidCall, Producer, SlowProvider, waitForJobs, type Kill } from './workload.ts';
 
 const KILLS = 5;
 const JOBS_PER_ROUND = 12;
