@@ -137,11 +137,12 @@ export class AttemptRunner {
     try {
       // The attempt starts when the guards admit it: rate limits count from this moment.
       const startedAt = new Date();
-      const state = await writeJob(() =>
-        cols.agendaJobs.findOneAndUpdate({ _id: new ObjectId(jobId) }, { $inc: { 'sb.attempts': 1 } }, { returnDocument: 'after' }),
-      );
-      const attempt = state?.sb?.attempts ?? 1;
-      const generation = state?.sb?.generation ?? 0;
+      // The run's start counted this attempt in the job document (backend.ts); the final save
+      // writes `sb` back as decided here.
+      const sb = (((job.attrs as { sb?: AgendaJobDoc['sb'] }).sb ??= {}) as NonNullable<AgendaJobDoc['sb']>);
+      const attempt = (sb.attempts ?? 0) + 1;
+      sb.attempts = attempt;
+      const generation = sb.generation ?? 0;
       const policy = effectiveRetry(def, {
         maxAttempts: settings.config<number>(`${def.name}.max_attempts`),
         backoffMs: settings.config<number>(`${def.name}.backoff_ms`),
@@ -200,7 +201,7 @@ export class AttemptRunner {
       const info = describeError(error);
       if (error instanceof AbortedError || error instanceof DeferError) {
         await release({ ok: false, providerFault: false, void: true });
-        await record(() => writeJob(() => cols.agendaJobs.updateOne({ _id: new ObjectId(jobId) }, { $set: { 'sb.attempts': attempt - 1 } })));
+        sb.attempts = attempt - 1;
         await record(() => finishRun(cols, runId, { outcome: 'aborted', startedAt, counts, telemetry, error: info }));
         this.defer(job, error instanceof DeferError ? error.delayMs : 0);
         log.warn({ attempt, reason: info.message }, 'attempt did not count');
@@ -258,7 +259,12 @@ export class AttemptRunner {
       await cols.deadLetters.updateMany({ $or: [{ jobId }, { retryJobId: jobId }], status: 'retry_scheduled' }, { $set: { status: 'retried', actedAt: new Date() } });
     }
     if (recurring) {
-      await writeJob(() => cols.agendaJobs.updateOne({ _id: new ObjectId(jobId) }, { $set: { 'sb.attempts': 0 }, $unset: { 'sb.firstFailedAt': '', 'sb.retriedFrom': '' } }));
+      // Written with the run's final save.
+      const sb = (job.attrs as { sb?: AgendaJobDoc['sb'] }).sb;
+      if (sb) {
+        sb.attempts = 0;
+        delete sb.retriedFrom;
+      }
     }
   }
 
@@ -283,7 +289,10 @@ export class AttemptRunner {
     });
     // A recurring job starts its next tick with a fresh budget and a new generation.
     if (job.attrs.repeatInterval || job.attrs.repeatAt) {
-      await writeJob(() => cols.agendaJobs.updateOne({ _id: new ObjectId(a.jobId) }, { $set: { 'sb.attempts': 0, 'sb.generation': a.generation + 1 } }));
+      // Written with the run's final save.
+      const sb = ((job.attrs as { sb?: AgendaJobDoc['sb'] }).sb ??= {});
+      sb.attempts = 0;
+      sb.generation = a.generation + 1;
     }
     if (created) events.emit('dead-letter', doc);
   }

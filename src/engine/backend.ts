@@ -12,7 +12,8 @@
  * 3. State saves that survive a short outage: Agenda ignores a failed final save, which left a
  *    finished job locked until the lock expired, and then ran it again. Our save retries until it
  *    lands, and it never overwrites a job that another worker took meanwhile (the run's
- *    `lastRunAt` no longer matches).
+ *    `lastRunAt` no longer matches). The two saves of a run also carry our bookkeeping (`sb`:
+ *    the attempt counter, the DLQ generation), so an attempt pays no writes of its own for it.
  *
  * Agenda calls `unlockJob` without awaiting it: our unlocks never reject.
  */
@@ -160,8 +161,12 @@ export class SwitchboardRepository extends MongoJobRepository {
     if (!held.started) {
       held.started = true;
       const now = new Date();
+      // The attempt is counted as it starts, in the same write (so a worker that dies in the
+      // handler has spent it); the final save writes back the runner's verdict (a deferral
+      // does not count).
+      const attempts = ((job as { sb?: AgendaJobDoc['sb'] }).sb?.attempts ?? 0) + 1;
       const res = await this.collection
-        .updateOne({ _id: new ObjectId(id), lockedAt: held.lockedAt }, { $set: stateFields(job, now, options) })
+        .updateOne({ _id: new ObjectId(id), lockedAt: held.lockedAt }, { $set: { ...stateFields(job, now, options), 'sb.attempts': attempts } })
         .catch((err: unknown) => {
           this.held.delete(id);
           throw err;
@@ -189,7 +194,8 @@ export class SwitchboardRepository extends MongoJobRepository {
     let ref: string | undefined;
     for (;;) {
       try {
-        const res = await this.collection.updateOne({ _id: new ObjectId(id), lastRunAt: job.lastRunAt ?? null }, { $set: stateFields(job, null, options) });
+        const sb = (job as { sb?: AgendaJobDoc['sb'] }).sb;
+        const res = await this.collection.updateOne({ _id: new ObjectId(id), lastRunAt: job.lastRunAt ?? null }, { $set: { ...stateFields(job, null, options), ...(sb ? { sb } : {}) } });
         if (ref) this.opts.log.info({ ref, jobId: id }, 'job state saved after the database came back');
         if (res.matchedCount !== 1) {
           this.opts.log.warn({ jobId: id, job: job.name }, 'another worker took the job meanwhile; its state stands');

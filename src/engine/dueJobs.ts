@@ -70,10 +70,11 @@ export class DueJobs {
     this.dropStale();
     const mine = this.take(name);
     if (mine) return mine;
-    if (!this.scanning && (await this.due())) {
-      this.scanning = this.scan(nextScanAt, lockDeadline).finally(() => (this.scanning = undefined));
-    }
-    if (this.scanning) await this.scanning;
+    // One look at a time: asks that arrive meanwhile share it (and its decision whether to scan).
+    this.scanning ??= (async () => {
+      if (await this.due()) await this.scan(nextScanAt, lockDeadline);
+    })().finally(() => (this.scanning = undefined));
+    await this.scanning;
     return this.take(name);
   }
 

@@ -122,6 +122,13 @@ export class Breakers extends EventEmitter {
       check: async ({ def }): Promise<GuardDecision> => {
         const provider = def.provider;
         if (!provider) return { ok: true };
+        // Closed when last read (every GUARD_REFRESH_MS) and no cool-down started here: admit
+        // without a read. Another process's opening is seen within one refresh; this process's
+        // own failures at once (`local`).
+        const cached = this.cache.get(provider);
+        if ((!cached || cached.state === 'closed') && !this.local.get(provider)?.openedAt) {
+          return { ok: true, release: (o) => this.afterClosed(provider, o) };
+        }
         const d = await this.col.findOne({ _id: provider });
         const now = Date.now();
         const held = this.openHere(provider, d, now);
@@ -175,7 +182,10 @@ export class Breakers extends EventEmitter {
 
   private async afterClosed(provider: string, o: AttemptOutcome): Promise<void> {
     if (o.void || (!o.ok && !o.providerFault)) return;
+    const failedHere = this.local.get(provider)?.failures ?? 0;
     this.countHere(provider, o);
+    // A success with no failure counted here or in the last read has nothing to reset.
+    if (o.ok && failedHere === 0 && !this.cache.get(provider)?.failures) return;
     const d = await this.col.findOne({ _id: provider });
     // Read after the await: failures that landed meanwhile count too, so a slow write never
     // puts back a lower count (or "closed") over what this process has already seen.

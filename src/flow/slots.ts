@@ -27,6 +27,8 @@ export class Slots {
   readonly col: Collection<SlotDoc>;
   /** Per group, the lowest slot number that may still be free (saves inserts that would fail). */
   private readonly hints = new Map<string, number>();
+  /** Slots this process holds (reusable slots) or is inserting right now. */
+  private readonly mine = new Set<string>();
 
   constructor(db: Db, collection: string) {
     this.col = db.collection<SlotDoc>(collection);
@@ -39,19 +41,29 @@ export class Slots {
   async take(group: string, limit: number, holder: string, ttlMs: number, opts: TakeOptions = {}): Promise<string | undefined> {
     const now = new Date();
     const doc = (id: string): SlotDoc => ({ _id: id, group, holder, ...(opts.worker ? { worker: opts.worker } : {}), at: now, expiresAt: new Date(now.getTime() + ttlMs) });
+    // Numbers this process holds or is trying now are skipped: a failed insert is a round trip.
+    // Counting slots (rate windows) only grow, so they start from the next unused number.
     for (let n = opts.reclaimExpired ? 0 : (this.hints.get(group) ?? 0); n < limit; n++) {
       const id = `${group}#${n}`;
-      if (await this.insert(doc(id))) {
-        if (!opts.reclaimExpired) this.hints.set(group, n + 1);
-        return id;
+      if (this.mine.has(id)) continue;
+      if (!opts.reclaimExpired) this.hints.set(group, n + 1);
+      this.mine.add(id);
+      let taken = false;
+      try {
+        taken = await this.insert(doc(id));
+      } finally {
+        if (!taken || !opts.reclaimExpired) this.mine.delete(id);
       }
+      if (taken) return id;
     }
     if (!opts.reclaimExpired) return undefined;
     const expired = await this.col.find({ group, expiresAt: { $lt: now } }, { projection: { _id: 1, expiresAt: 1, holder: 1 } }).limit(limit).toArray();
     for (const slot of expired) {
       if (Number(slot._id.split('#').pop()) >= limit) continue;
+      if (this.mine.has(slot._id)) continue;
       await this.col.deleteOne({ _id: slot._id, expiresAt: slot.expiresAt });
       if (await this.insert(doc(slot._id))) {
+        this.mine.add(slot._id);
         opts.onReclaim?.({ id: slot._id, group, holder: slot.holder });
         return slot._id;
       }
@@ -66,7 +78,12 @@ export class Slots {
 
   /** Gives a slot back (only if `holder` still holds it). */
   async release(id: string, holder: string): Promise<void> {
-    await this.col.deleteOne({ _id: id, holder });
+    try {
+      await this.col.deleteOne({ _id: id, holder });
+    } finally {
+      // Only now: trying the number while its document still exists costs a failed insert.
+      this.mine.delete(id);
+    }
   }
 
   /** Forgets hints of groups that no longer matter (old windows). */
