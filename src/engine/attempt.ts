@@ -143,6 +143,7 @@ export class AttemptRunner {
       const attempt = (sb.attempts ?? 0) + 1;
       sb.attempts = attempt;
       const generation = sb.generation ?? 0;
+      events.emit('attempt', { jobId, jobName: def.name, attempt, startedAt });
       const policy = effectiveRetry(def, {
         maxAttempts: settings.config<number>(`${def.name}.max_attempts`),
         backoffMs: settings.config<number>(`${def.name}.backoff_ms`),

@@ -63,8 +63,9 @@ export interface ReclaimEvent {
 }
 
 /**
- * Events: 'run' (a finished JobRunDoc), 'dead-letter' (a new DeadLetterDoc), 'deferred'
- * ({ jobId, jobName, reason, guard }), 'poll' ({ durationMs }), 'reclaim' (ReclaimEvent),
+ * Events: 'attempt' ({ jobId, jobName, attempt, startedAt }: the guards admitted it), 'run' (a
+ * finished JobRunDoc), 'dead-letter' (a new DeadLetterDoc), 'deferred'
+ * ({ jobId, jobName, reason, guard }), 'poll' ({ durationMs, locked }), 'reclaim' (ReclaimEvent),
  * 'wedge' (EngineHealth['wedged'], null when it clears). 'error' is never emitted: errors go
  * to the logger.
  */
