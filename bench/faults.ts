@@ -62,7 +62,8 @@ try {
   let survivor = await worker('survivor');
   let victim = await worker('victim-0');
   const kills: Kill[] = [];
-  const resumeMs: number[] = [];
+  const resumeFirstMs: number[] = [];
+  const resumeAllMs: number[] = [];
   const notMidCall: string[] = [];
   // More than one worker takes at once (concurrency 10), so the victim gets some of every round.
   const perRound = Math.max(12, Math.ceil(JOBS / (KILLS + 1)));
@@ -83,9 +84,12 @@ try {
   const report = await waitForJobs(producer.db, ids, DRAIN_MS);
   const killPhaseS = (Date.now() - t0) / 1000;
   for (const k of kills) {
-    // Resumed: every job the dead worker was running has been called again.
-    const again = k.diedRunning.map((key) => provider.items.find((c) => c.key === key && c.startedAt > k.at)?.startedAt);
-    if (again.length > 0) resumeMs.push(again.every((t) => t !== undefined) ? Math.max(...(again as number[])) - k.at : Infinity);
+    // The dead worker's jobs called again: the first (its work resumes), and all of them. Due
+    // jobs are taken in random order, so "all" also waits behind the rest of the backlog.
+    const again = [...new Set(k.diedRunning)].map((key) => provider.items.find((c) => c.key === key && c.startedAt > k.at)?.startedAt ?? Infinity);
+    if (again.length === 0) continue;
+    resumeFirstMs.push(Math.min(...again) - k.at);
+    resumeAllMs.push(Math.max(...again) - k.at);
   }
   const dups = duplicateCalls(provider, kills);
   const killCalls = provider.items.length;
@@ -103,8 +107,10 @@ try {
     workerDeathsNotKills: deaths.length,
     longestStallS: round(stallS),
     stallBoundS: round((LEASE_MS + 2 * POLL_MS) / 1000),
-    resumeP50S: round(percentile(resumeMs, 50) / 1000),
-    resumeMaxS: round(Math.max(0, ...resumeMs) / 1000),
+    resumeP50S: round(percentile(resumeFirstMs, 50) / 1000),
+    resumeMaxS: round(Math.max(0, ...resumeFirstMs) / 1000),
+    allRetakenP50S: round(percentile(resumeAllMs, 50) / 1000),
+    allRetakenMaxS: round(Math.max(0, ...resumeAllMs) / 1000),
     seconds: round(killPhaseS),
   };
 
@@ -165,7 +171,8 @@ try {
     'of them in flight at a kill': phase1.duplicatesInFlightAtKill,
     'worker deaths that were not kills': phase1.workerDeathsNotKills,
     'longest stall, s (bound: lease + 2 polls)': `${phase1.longestStallS} (${phase1.stallBoundS})`,
-    'resume after a kill, s p50 / max': `${phase1.resumeP50S} / ${phase1.resumeMaxS}`,
+    'resume after a kill (first dead job called again), s p50 / max': `${phase1.resumeP50S} / ${phase1.resumeMaxS}`,
+    'all dead jobs called again, s p50 / max': `${phase1.allRetakenP50S} / ${phase1.allRetakenMaxS}`,
     'phase, s': phase1.seconds,
   });
   console.log(`Database down for ${OUTAGE_S} s under ${OUTAGE_JOBS} jobs (${openAtOutage.length} calls in flight when it began)`);
