@@ -26,6 +26,13 @@ export const envSchema = z.object({
   MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'expected a database name').default('switchboard'),
   DATA_DIR: z.string().min(1).default('.data'),
   LOCAL_MONGO_PORT: int(27027, 1).pipe(z.number().max(65535)),
+  /** Storage of a local FerretDB: files under DATA_DIR, or the PostgreSQL database of LOCAL_MONGO_POSTGRESQL_URL. */
+  LOCAL_MONGO_STORAGE: z.enum(['sqlite', 'postgresql']).default('sqlite'),
+  /** Created if missing; FerretDB keeps each MongoDB database as a schema in it. */
+  LOCAL_MONGO_POSTGRESQL_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/[^/]*\/[^/?]+/, 'expected a postgres:// URL with a database name')
+    .default('postgres://127.0.0.1:5432/switchboard_ferretdb'),
 
   PORT: int(3000, 0).pipe(z.number().max(65535)),
   HTTP_HOST: z.string().min(1).default('0.0.0.0'),

@@ -1,7 +1,8 @@
 /**
  * Finds or starts a real MongoDB-protocol server for `serve` and for the tests, in this order:
  * `MONGODB_URL`; `mongod` on the PATH; FerretDB v1 (built once per machine with Go, SQLite
- * storage); otherwise an error naming the three options.
+ * storage); otherwise an error naming the three options. Asked for PostgreSQL storage, it starts
+ * FerretDB on PostgreSQL (src/db/localPostgres.ts), never `mongod`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, rm, writeFile, readFile } from 'node:fs/promises';
@@ -10,14 +11,22 @@ import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { findExecutable, freePort, waitForPort } from './processes.ts';
 import { ensureFerretDb } from './ferretdbBuild.ts';
+import { createTemporaryDatabase, dropDatabase, ensureDatabase, redactUrl, temporaryDatabaseName, withDatabase } from './localPostgres.ts';
+import { loadConfig } from '../config.ts';
+
+/** Where a local FerretDB keeps its data (LOCAL_MONGO_STORAGE). */
+export type LocalStorage = 'sqlite' | 'postgresql';
 
 export interface MongoServer {
   /** Connection string, including no database name. */
   url: string;
   /** Where it came from, for the start-up log. */
   source: 'MONGODB_URL' | 'mongod' | 'ferretdb' | 'running';
-  /** Where a server we started keeps its data. */
+  /** Where a server we started keeps its data (for PostgreSQL storage: its state and pid file). */
   dataDir?: string;
+  /** A FerretDB we started: its storage, and for PostgreSQL the database (URL without password). */
+  storage?: LocalStorage;
+  postgresqlUrl?: string;
   /** Stops a server we started; a no-op for `MONGODB_URL`. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -34,6 +43,23 @@ export interface FindMongoOptions {
    * a server already answering there is reused (and not stopped by us). Random when unset.
    */
   port?: number;
+  /** FerretDB's storage: 'sqlite' (the default: files under dataDir) or 'postgresql'. */
+  storage?: LocalStorage;
+  /** For 'postgresql': the database FerretDB uses, created if missing (LOCAL_MONGO_POSTGRESQL_URL). */
+  postgresqlUrl?: string;
+  /**
+   * For 'postgresql': use a database of this data directory instead, named after the URL's with a
+   * random suffix, created here and dropped by stop(), so parallel runs never share one. Tests and
+   * benches. A second start on the same data directory reuses it; a server killed from outside
+   * keeps it until then (or until this process is gone and another temporary one starts).
+   */
+  temporaryDatabase?: boolean;
+}
+
+/** The storage options LOCAL_MONGO_STORAGE and LOCAL_MONGO_POSTGRESQL_URL give (validated as `serve` does). */
+export function localStorageFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<FindMongoOptions, 'storage' | 'postgresqlUrl'> {
+  const config = loadConfig({ LOCAL_MONGO_STORAGE: env.LOCAL_MONGO_STORAGE, LOCAL_MONGO_POSTGRESQL_URL: env.LOCAL_MONGO_POSTGRESQL_URL });
+  return { storage: config.LOCAL_MONGO_STORAGE, postgresqlUrl: config.LOCAL_MONGO_POSTGRESQL_URL };
 }
 
 export const NO_MONGO_MESSAGE =
@@ -47,14 +73,68 @@ export async function findOrStartMongo(opts: FindMongoOptions): Promise<MongoSer
   if (opts.port && (await answers(opts.port))) {
     return { url: localUrl(opts.port), source: 'running', stop: async () => {} };
   }
-  const mongod = findExecutable('mongod');
+  const storage = opts.storage ?? 'sqlite';
+  const mongod = storage === 'sqlite' ? findExecutable('mongod') : undefined;
   if (mongod) return startServer('mongod', mongod, opts.dataDir, log, opts.port);
   const go = findExecutable('go', ['/usr/local/go/bin/go']);
+  if (!go && storage === 'postgresql') {
+    throw new Error('LOCAL_MONGO_STORAGE=postgresql needs Go on the PATH, to build FerretDB v1 once per machine.');
+  }
   if (go) {
     const ferretdb = await ensureFerretDb(go, log);
-    return startServer('ferretdb', ferretdb, opts.dataDir, log, opts.port);
+    return storage === 'postgresql'
+      ? startFerretDbOnPostgres(ferretdb, opts, log)
+      : startServer('ferretdb', ferretdb, opts.dataDir, log, opts.port);
   }
   throw new Error(NO_MONGO_MESSAGE);
+}
+
+const TEMPORARY_POOL_MAX_CONNS = 20;
+
+/** FerretDB with the PostgreSQL handler: its database made sure of first, a temporary one dropped at stop(). */
+async function startFerretDbOnPostgres(binary: string, opts: FindMongoOptions, log: (msg: string) => void): Promise<MongoServer> {
+  if (!opts.postgresqlUrl) throw new Error('LOCAL_MONGO_STORAGE=postgresql needs LOCAL_MONGO_POSTGRESQL_URL.');
+  const stateDir = path.resolve(opts.dataDir, 'ferretdb-postgresql');
+  await mkdir(stateDir, { recursive: true });
+  let url = opts.postgresqlUrl;
+  if (opts.temporaryDatabase) {
+    // Recorded next to the state, so a restart on the same directory finds the same data.
+    const record = path.join(stateDir, 'postgresql-database');
+    const known = existsSync(record);
+    const name = known ? (await readFile(record, 'utf8')).trim() : temporaryDatabaseName(url);
+    await writeFile(record, name);
+    url = withDatabase(url, name);
+    // FerretDB opens up to 50 connections by default; PostgreSQL allows 100 in all. A test run
+    // peaks at about 26, so 20 lets four runs share a server (pool_max_conns in the URL wins).
+    const u = new URL(url);
+    if (!u.searchParams.has('pool_max_conns')) u.searchParams.set('pool_max_conns', String(TEMPORARY_POOL_MAX_CONNS));
+    url = u.toString();
+    await (known ? ensureDatabase(url) : createTemporaryDatabase(url));
+  } else {
+    await ensureDatabase(url);
+  }
+  let server: MongoServer & { running(): boolean };
+  try {
+    server = await startServer('ferretdb', binary, opts.dataDir, log, opts.port, url);
+  } catch (err) {
+    if (opts.temporaryDatabase) await dropDatabase(url);
+    throw err;
+  }
+  if (!opts.temporaryDatabase) return server;
+  const { running, stop: stopServer, ...rest } = server;
+  let dropped = false;
+  return {
+    ...rest,
+    async stop() {
+      // A server killed from outside (a test's database outage) keeps its data for the next
+      // start on this directory; the next temporary database's start drops it once we are gone.
+      const wasRunning = running();
+      await stopServer();
+      if (dropped || !wasRunning) return;
+      dropped = true;
+      await dropDatabase(url);
+    },
+  };
 }
 
 async function startServer(
@@ -63,8 +143,10 @@ async function startServer(
   baseDir: string,
   log: (msg: string) => void,
   fixedPort?: number,
-): Promise<MongoServer> {
-  const dataDir = path.resolve(baseDir, kind);
+  /** FerretDB on PostgreSQL storage, in this database; SQLite storage when unset. */
+  postgresqlUrl?: string,
+): Promise<MongoServer & { running(): boolean }> {
+  const dataDir = path.resolve(baseDir, postgresqlUrl ? 'ferretdb-postgresql' : kind);
   await mkdir(dataDir, { recursive: true });
   await killStale(dataDir);
   const port = fixedPort ?? (await freePort());
@@ -72,8 +154,7 @@ async function startServer(
     kind === 'mongod'
       ? ['--dbpath', dataDir, '--port', String(port), '--bind_ip', '127.0.0.1', '--quiet']
       : [
-          '--handler=sqlite',
-          `--sqlite-url=file:${dataDir}/`,
+          ...(postgresqlUrl ? ['--handler=postgresql', `--postgresql-url=${postgresqlUrl}`] : ['--handler=sqlite', `--sqlite-url=file:${dataDir}/`]),
           `--state-dir=${dataDir}`,
           `--listen-addr=127.0.0.1:${port}`,
           `--debug-addr=127.0.0.1:${await freePort()}`,
@@ -97,12 +178,16 @@ async function startServer(
     child.kill('SIGKILL');
     throw new Error(`${kind} did not start (${(err as Error).message}): ${stderr.trim() || 'no output'}`);
   }
-  log(`started ${kind} on ${url} with its data in ${dataDir}`);
+  const storage: LocalStorage | undefined = kind === 'ferretdb' ? (postgresqlUrl ? 'postgresql' : 'sqlite') : undefined;
+  log(`started ${kind} on ${url} with its data in ${postgresqlUrl ? `PostgreSQL ${redactUrl(postgresqlUrl)}` : dataDir}`);
   let stopped = false;
   return {
     url,
     source: kind,
     dataDir,
+    storage,
+    ...(postgresqlUrl ? { postgresqlUrl: redactUrl(postgresqlUrl) } : {}),
+    running: () => child.exitCode === null && child.signalCode === null,
     async stop() {
       if (stopped) return;
       stopped = true;
