@@ -22,6 +22,8 @@ export async function connect(config: Config, log: Logger): Promise<Connection> 
     url: config.MONGODB_URL,
     dataDir,
     port: config.LOCAL_MONGO_PORT,
+    storage: config.LOCAL_MONGO_STORAGE,
+    postgresqlUrl: config.LOCAL_MONGO_POSTGRESQL_URL,
     log: (msg) => log.info(msg),
   });
   const client = await MongoClient.connect(server.url, { serverSelectionTimeoutMS: 15_000 });

@@ -125,11 +125,14 @@ export class AttemptRunner {
       this.defer(job, gate.delayMs);
       return undefined;
     }
-    // The guards learn the outcome as soon as the handler settles (a breaker must not wait for
-    // the records), and exactly once.
-    let released: Promise<void> | undefined;
-    const release = (o: AttemptOutcome) =>
-      (released ??= gate.release(o).catch((err: unknown) => log.warn({ err }, 'giving back what the guards granted failed')));
+    // The guards hear the outcome in memory as soon as the handler settles (a breaker counts a
+    // failure before another attempt can pass it), and give back what they granted once the
+    // outcome is recorded, exactly once.
+    let outcome: AttemptOutcome = { ok: false, providerFault: false, void: true };
+    const settle = (o: AttemptOutcome) => {
+      outcome = o;
+      gate.note(o);
+    };
 
     // Everything after the handler ran is written through `record`: retried while the database
     // is away, so a finished attempt is not run again merely because its outcome was not saved.
@@ -192,7 +195,7 @@ export class AttemptRunner {
       }
 
       if (ok) {
-        await release({ ok: true, providerFault: false, void: false });
+        settle({ ok: true, providerFault: false, void: false });
         const run = await record(() => finishRun(cols, runId, { outcome: 'success', startedAt, counts, telemetry }));
         events.emit('run', run);
         await record(() => this.settleSuccess(job, nextTick !== null, writeJob));
@@ -201,7 +204,7 @@ export class AttemptRunner {
       }
       const info = describeError(error);
       if (error instanceof AbortedError || error instanceof DeferError) {
-        await release({ ok: false, providerFault: false, void: true });
+        settle({ ok: false, providerFault: false, void: true });
         sb.attempts = attempt - 1;
         await record(() => finishRun(cols, runId, { outcome: 'aborted', startedAt, counts, telemetry, error: info }));
         this.defer(job, error instanceof DeferError ? error.delayMs : 0);
@@ -209,7 +212,7 @@ export class AttemptRunner {
         return undefined;
       }
       const providerFault = !(error instanceof PayloadError || error instanceof NotProviderFaultError);
-      await release({ ok: false, providerFault, void: false });
+      settle({ ok: false, providerFault, void: false });
       const exhausted = error instanceof PayloadError || attempt >= policy.maxAttempts;
       const run = await record(() => finishRun(cols, runId, { outcome: exhausted ? 'dead' : 'failed', startedAt, counts, telemetry, error: info }));
       events.emit('run', run);
@@ -222,8 +225,8 @@ export class AttemptRunner {
       log.warn({ attempt, maxAttempts: policy.maxAttempts, err: info, retryAt: exhausted ? null : job.attrs.nextRunAt }, exhausted ? 'job dead-lettered' : 'job failed, retry scheduled');
       return { error };
     } finally {
-      // The pipeline failed before the handler settled: the attempt did not happen.
-      await release({ ok: false, providerFault: false, void: true });
+      // Unsettled: the pipeline failed before the handler did, so the attempt did not happen.
+      await gate.release(outcome).catch((err: unknown) => log.warn({ err }, 'giving back what the guards granted failed'));
     }
   }
 

@@ -26,6 +26,7 @@ import type { AgendaJobDoc } from '../db/collections.ts';
 import type { Logger } from '../log.ts';
 import { RunClaims } from './claims.ts';
 import { DueJobs } from './dueJobs.ts';
+import type { Retirement } from './retirement.ts';
 
 type SaveOptions = Parameters<MongoJobRepository['saveJobState']>[1];
 type LockOptions = Parameters<MongoJobRepository['getNextJobToRun']>[4];
@@ -44,6 +45,8 @@ export interface BackendOptions {
   heldBeforeLock(name: string): boolean;
   /** Called after every scan for due jobs, with how long it took and how many it locked. */
   onPoll?(durationMs: number, locked: number): void;
+  /** Where one-off jobs that succeeded go (working engines). */
+  retirement?: Retirement;
 }
 
 /** The marker every process bumps when it enqueues, so idle workers know to look (see dueJobs.ts). */
@@ -181,7 +184,9 @@ export class SwitchboardRepository extends MongoJobRepository {
       return;
     }
     try {
-      await this.saveUntilDone(id, job, options);
+      if ((await this.saveUntilDone(id, job, options)) && finishedForGood(job)) {
+        this.opts.retirement?.add({ ...job, ...stateFields(job, null, options), _id: new ObjectId(id) } as unknown as AgendaJobDoc);
+      }
     } finally {
       this.held.delete(id);
       this.due.finished();
@@ -189,7 +194,8 @@ export class SwitchboardRepository extends MongoJobRepository {
     }
   }
 
-  private async saveUntilDone(id: string, job: JobParameters, options?: SaveOptions): Promise<void> {
+  /** True when the save landed on our run (false: another worker took the job meanwhile). */
+  private async saveUntilDone(id: string, job: JobParameters, options?: SaveOptions): Promise<boolean> {
     let delay = SAVE_RETRY_FIRST_MS;
     let ref: string | undefined;
     for (;;) {
@@ -200,7 +206,7 @@ export class SwitchboardRepository extends MongoJobRepository {
         if (res.matchedCount !== 1) {
           this.opts.log.warn({ jobId: id, job: job.name }, 'another worker took the job meanwhile; its state stands');
         }
-        return;
+        return res.matchedCount === 1;
       } catch (err) {
         if (!ref) {
           ref = randomBytes(3).toString('hex');
@@ -233,6 +239,11 @@ export class SwitchboardRepository extends MongoJobRepository {
       this.opts.log.warn({ err, jobs: ids.length }, 'unlocking jobs failed; they are retaken when their locks expire');
     }
   }
+}
+
+/** A one-off job that succeeded: nothing scheduled, nothing failed, not recurring. */
+function finishedForGood(job: JobParameters): boolean {
+  return !job.nextRunAt && !job.repeatInterval && !job.repeatAt && !job.failCount && !!job.lastFinishedAt;
 }
 
 /** The fields Agenda's own saveJobState writes, with `lockedAt` as we decide. */

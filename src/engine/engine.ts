@@ -13,6 +13,7 @@ import type { JobDefinition, JobRegistry } from './defineJob.ts';
 import { PayloadError } from './errors.ts';
 import { holdGuard, passGuards, type Guard } from './guards.ts';
 import { SwitchboardBackend } from './backend.ts';
+import { Retirement } from './retirement.ts';
 import { Watchdog } from './watchdog.ts';
 import { reconcileDeadLetters } from './reconcile.ts';
 import { SettingsStore } from './settings.ts';
@@ -27,6 +28,8 @@ export interface EngineOptions {
   config: EngineConfig;
   log: Logger;
   jobs: JobRegistry;
+  /** How long a one-off job that succeeded stays in `agendaJobs` (default 30 s; tests shorten it). */
+  retireAfterMs?: number;
   /** Guards after the kill switch and pauses (breakers, rate limits, concurrency), built on the engine's settings. */
   guards?: Guard[] | ((settings: SettingsStore, events: EventEmitter) => Guard[]);
 }
@@ -44,6 +47,8 @@ const DEFAULT_JOB_CONCURRENCY = 5;
 /** Nothing started for this many polls (and at least WEDGE_QUIET_MIN_MS) with room to start: the watchdog looks. */
 const WEDGE_QUIET_POLLS = 30;
 const WEDGE_QUIET_MIN_MS = 5_000;
+/** A one-off job that succeeded leaves the live set this long after (retirement.ts). */
+const RETIRE_AFTER_MS = 30_000;
 
 /** What `/readyz` and the metrics learn of the engine. */
 export interface EngineHealth {
@@ -83,6 +88,7 @@ export class Engine extends EventEmitter {
   private lastPollAt: Date | null = null;
   private readonly watchdog: Watchdog;
   private readonly backend: SwitchboardBackend;
+  private readonly retirement: Retirement;
   private started = false;
   /** Jobs Agenda runs here, from its 'start' to its 'complete' (after it saved the job's state). */
   private readonly agendaRunning = new Set<string>();
@@ -98,7 +104,9 @@ export class Engine extends EventEmitter {
     const more = typeof opts.guards === 'function' ? opts.guards(this.settings, this) : (opts.guards ?? []);
     this.guards = [holdGuard(this.settings, opts.config.GUARD_REFRESH_MS * 2), ...more];
 
+    this.retirement = new Retirement({ db: opts.db, log: this.log, graceMs: opts.retireAfterMs ?? RETIRE_AFTER_MS });
     this.backend = new SwitchboardBackend({
+      retirement: this.retirement,
       db: opts.db,
       worker: opts.config.WORKER_NAME,
       lockLifetimeMs: opts.config.ENGINE_LOCK_LIFETIME_MS,
@@ -191,6 +199,7 @@ export class Engine extends EventEmitter {
     await this.agenda.start();
     this.working = true;
     this.watchdog.start();
+    this.retirement.start();
     this.log.info({ worker: this.config.WORKER_NAME, jobs: this.jobs.names() }, 'engine started');
   }
 
@@ -274,6 +283,7 @@ export class Engine extends EventEmitter {
       await this.agendaSaved(10_000);
     }
     await this.agenda.stop(false);
+    await this.retirement.stop();
     this.log.info('engine stopped');
   }
 

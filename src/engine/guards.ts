@@ -12,7 +12,13 @@ export interface GuardInput {
 }
 
 export type GuardDecision =
-  | { ok: true; /** Called once the attempt ends (a concurrency slot, a half-open trial). */ release?: (outcome: AttemptOutcome) => Promise<void> }
+  | {
+      ok: true;
+      /** Called, in memory and at once, when the handler settles (a breaker counts a failure). */
+      note?: (outcome: AttemptOutcome) => void;
+      /** Called once the attempt ends and its outcome is recorded (a concurrency slot, a half-open trial). */
+      release?: (outcome: AttemptOutcome) => Promise<void>;
+    }
   | { ok: false; delayMs: number; reason: string };
 
 /** What the guards learn of an attempt they let through. */
@@ -56,10 +62,12 @@ export function holdGuard(settings: SettingsStore, retryMs: number): Guard {
 export async function passGuards(
   guards: readonly Guard[],
   input: GuardInput,
-): Promise<{ ok: true; release: (o: AttemptOutcome) => Promise<void> } | { ok: false; delayMs: number; reason: string; guard: string }> {
+): Promise<
+  | { ok: true; note: (o: AttemptOutcome) => void; release: (o: AttemptOutcome) => Promise<void> }
+  | { ok: false; delayMs: number; reason: string; guard: string }
+> {
+  const notes: Array<(o: AttemptOutcome) => void> = [];
   const releases: Array<(o: AttemptOutcome) => Promise<void>> = [];
-  // Every guard hears the outcome at once: a breaker counting a failure must not wait for a
-  // concurrency slot's delete to land first.
   const releaseAll = async (o: AttemptOutcome) => {
     const results = await Promise.allSettled(releases.splice(0).reverse().map((r) => r(o)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -71,7 +79,8 @@ export async function passGuards(
       await releaseAll({ ok: false, providerFault: false, void: true });
       return { ok: false, delayMs: d.delayMs, reason: d.reason, guard: guard.name };
     }
+    if (d.note) notes.push(d.note);
     if (d.release) releases.push(d.release);
   }
-  return { ok: true, release: releaseAll };
+  return { ok: true, note: (o) => notes.forEach((n) => n(o)), release: releaseAll };
 }

@@ -127,13 +127,13 @@ export class Breakers extends EventEmitter {
         // own failures at once (`local`).
         const cached = this.cache.get(provider);
         if ((!cached || cached.state === 'closed') && !this.local.get(provider)?.openedAt) {
-          return { ok: true, release: (o) => this.afterClosed(provider, o) };
+          return this.closedGrant(provider);
         }
         const d = await this.col.findOne({ _id: provider });
         const now = Date.now();
         const held = this.openHere(provider, d, now);
         if (held > 0) return { ok: false, delayMs: held, reason: `breaker of ${provider} open` };
-        if (!d || d.state === 'closed') return { ok: true, release: (o) => this.afterClosed(provider, o) };
+        if (!d || d.state === 'closed') return this.closedGrant(provider);
         if (d.state === 'open') {
           const left = (d.openedAt?.getTime() ?? 0) + this.cooldown(provider) - now;
           if (left > 0) return { ok: false, delayMs: left, reason: `breaker of ${provider} open` };
@@ -168,8 +168,26 @@ export class Breakers extends EventEmitter {
     return Math.max(0, mine.openedAt + this.cooldown(provider) - now);
   }
 
+  /** An attempt let through a closed breaker: counted at once (`note`), written on release. */
+  private closedGrant(provider: string): GuardDecision {
+    let noted = false;
+    return {
+      ok: true,
+      note: (o) => {
+        noted = true;
+        this.countHere(provider, o);
+      },
+      // Work done outside an attempt (a backfill chunk) reports only here.
+      release: async (o) => {
+        if (!noted) this.countHere(provider, o);
+        await this.afterClosed(provider, o);
+      },
+    };
+  }
+
   /** Counts the outcome in this process at once (see `local`). */
   private countHere(provider: string, o: AttemptOutcome): void {
+    if (o.void || (!o.ok && !o.providerFault)) return;
     if (o.ok) {
       this.local.delete(provider);
       return;
@@ -182,10 +200,8 @@ export class Breakers extends EventEmitter {
 
   private async afterClosed(provider: string, o: AttemptOutcome): Promise<void> {
     if (o.void || (!o.ok && !o.providerFault)) return;
-    const failedHere = this.local.get(provider)?.failures ?? 0;
-    this.countHere(provider, o);
-    // A success with no failure counted here or in the last read has nothing to reset.
-    if (o.ok && failedHere === 0 && !this.cache.get(provider)?.failures) return;
+    // Counted already (`note`). A success with no failure in the last read has nothing to reset.
+    if (o.ok && !this.cache.get(provider)?.failures) return;
     const d = await this.col.findOne({ _id: provider });
     // Read after the await: failures that landed meanwhile count too, so a slow write never
     // puts back a lower count (or "closed") over what this process has already seen.

@@ -6,6 +6,7 @@ import { ObjectId, type Filter } from 'mongodb';
 import type { Actor, AgendaJobDoc, JobRunDoc, SwitchboardCollections } from '../db/collections.ts';
 import type { Engine } from '../engine/engine.ts';
 import { PayloadError } from '../engine/errors.ts';
+import { FINISHED_JOBS } from '../engine/retirement.ts';
 import { pauseKey, type SwitchState } from '../engine/settings.ts';
 import { OpsError, UsageError } from './errors.ts';
 import { parseObjectId } from './ids.ts';
@@ -94,11 +95,27 @@ export class Jobs {
       this.cols.agendaJobs.find(filter, { projection: { data: 0 } }).sort({ nextRunAt: -1, _id: -1 }).limit(limit).toArray(),
       this.cols.agendaJobs.countDocuments(filter),
     ]);
-    return { items: docs.map(toItem), total };
+    if (q.state !== 'completed') return { items: docs.map(toItem), total };
+    // Completed one-off jobs leave the live set shortly after (src/engine/retirement.ts).
+    const done = q.job ? { name: q.job } : {};
+    const [retired, retiredTotal] = await Promise.all([
+      this.finished().find(done, { projection: { data: 0 } }).sort({ lastFinishedAt: -1, _id: -1 }).limit(limit).toArray(),
+      this.finished().countDocuments(done),
+    ]);
+    const seen = new Set(docs.map((d) => String(d._id)));
+    const items = [...docs, ...retired.filter((d) => !seen.has(String(d._id)))]
+      .sort((a, b) => (b.lastFinishedAt?.getTime() ?? 0) - (a.lastFinishedAt?.getTime() ?? 0))
+      .slice(0, limit);
+    return { items: items.map(toItem), total: total + retiredTotal };
+  }
+
+  private finished() {
+    return this.engine.db.collection<AgendaJobDoc>(FINISHED_JOBS);
   }
 
   async show(id: string): Promise<JobItem & { payload: unknown; runs: JobRunDoc[]; schedule: string | null }> {
-    const j = await this.cols.agendaJobs.findOne({ _id: jobObjectId(id) });
+    const _id = jobObjectId(id);
+    const j = (await this.cols.agendaJobs.findOne({ _id })) ?? (await this.finished().findOne({ _id }));
     if (!j) throw new OpsError('not_found', `No job ${id}.`);
     const runs = await this.cols.jobRuns.find({ jobId: id }).sort({ startedAt: -1 }).limit(5).toArray();
     const secretPaths = (this.engine.jobs.get(j.name)?.secretFields ?? []).map((p) => `payload.${p}`);

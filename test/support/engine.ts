@@ -25,6 +25,7 @@ export interface StartEngineOptions {
   config?: Partial<EngineConfig>;
   guards?: Guard[];
   work?: boolean;
+  retireAfterMs?: number;
 }
 
 /** A started engine; every engine started here is stopped when the test file ends. */
@@ -35,6 +36,7 @@ export async function startEngine(db: Db, opts: StartEngineOptions): Promise<Eng
     log: testLogger(),
     jobs: new JobRegistry(opts.jobs),
     guards: opts.guards,
+    retireAfterMs: opts.retireAfterMs,
   });
   await engine.start({ work: opts.work ?? true });
   onCleanup(() => engine.stop(500));
