@@ -68,6 +68,8 @@ export class SwitchboardRepository extends MongoJobRepository {
   private readonly signals: Collection<{ _id: string; at: Date }>;
   private signalling: Promise<void> | undefined;
   private signalAgain: Promise<void> | undefined;
+  /** When Agenda last asked for a job of each type (the watchdog reads it). */
+  readonly askedAt = new Map<string, number>();
   /** Jobs this process locked and has not finished, by id (buffered ones included). */
   private readonly held = new Map<string, { name: string; started: boolean; lockedAt: Date }>();
 
@@ -90,6 +92,11 @@ export class SwitchboardRepository extends MongoJobRepository {
     });
   }
 
+  /** When due jobs were last looked for, and the longest a healthy engine goes without. */
+  lastScan(): { at: number; maxQuietMs: number } {
+    return this.due.lastScan();
+  }
+
   /** Free room per job type (held types left out) and in all: what one scan may lock. */
   private capacity(): { perType: Map<string, number>; total: number } {
     const taken = new Map<string, number>();
@@ -107,6 +114,7 @@ export class SwitchboardRepository extends MongoJobRepository {
    * `lockedAt` (see the module comment).
    */
   override async getNextJobToRun(name: string, nextScanAt: Date, lockDeadline: Date, _now?: Date, _options?: LockOptions): Promise<JobParameters | undefined> {
+    this.askedAt.set(name, Date.now());
     if (this.opts.heldBeforeLock(name)) return undefined;
     const job = await this.due.next(name, nextScanAt, lockDeadline);
     if (!job?._id || !job.lockedAt) return undefined;

@@ -78,6 +78,15 @@ export class DueJobs {
     return this.take(name);
   }
 
+  /** When due jobs were last looked for (epoch ms), and the longest it waits between looks. */
+  lastScan(): { at: number; maxQuietMs: number } {
+    return { at: this.lastScanAt, maxQuietMs: this.quietMs() };
+  }
+
+  private quietMs(): number {
+    return Math.min(Math.max(this.opts.lockLifetimeMs / 2, this.opts.processEveryMs), 30_000);
+  }
+
   /** Jobs of type `name` locked here and not yet handed out. */
   buffered(name?: string): number {
     if (name) return this.buffer.get(name)?.length ?? 0;
@@ -121,7 +130,7 @@ export class DueJobs {
     this.lastScanAt = started;
     const { perType: capacity, total } = this.opts.capacity();
     const names = total > 0 ? [...capacity].filter(([, free]) => free > 0).map(([n]) => n) : [];
-    const quiet = Math.min(Math.max(this.opts.lockLifetimeMs / 2, this.opts.processEveryMs), 30_000);
+    const quiet = this.quietMs();
     if (names.length === 0) {
       // Nothing can be taken now; a job finishing or a hold lifting brings the next ask.
       this.scanAfter = this.opts.anyHeld() ? 0 : started + quiet;

@@ -151,6 +151,8 @@ export class Engine extends EventEmitter {
       quietMs: Math.max(WEDGE_QUIET_POLLS * opts.config.ENGINE_PROCESS_EVERY_MS, WEDGE_QUIET_MIN_MS),
       log: this.log,
       startable: () => this.startable(),
+      lastAskAt: (name) => this.backend.repository.askedAt.get(name) ?? 0,
+      lastScan: () => this.backend.repository.lastScan(),
       lastStartAt: () => this.runner.lastStartAt,
       findDue: (names, dueBefore) => this.findDue(names, dueBefore),
       onTick: () => (this.lastPollAt = new Date()),

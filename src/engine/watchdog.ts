@@ -1,8 +1,9 @@
 /**
  * The wedge watchdog: notices an engine that has due jobs and free capacity yet starts nothing,
- * the state in which a worker once reported healthy for minutes while 248 jobs waited. It looks
- * only when nothing started for a while and there is room to start something, so a busy or an
- * idle worker pays nothing but a timer; the look is one small query.
+ * the state in which a worker once reported healthy for minutes while 248 jobs waited (Agenda had
+ * stopped asking for one job type). It looks only when nothing started for a while, there is room
+ * to start something, and Agenda has stopped asking for a type it could take (or asks, but no
+ * scan for due jobs follows): a busy or a healthy idle worker pays nothing but a timer.
  */
 import type { Logger } from '../log.ts';
 
@@ -19,6 +20,10 @@ export interface WatchdogOptions {
   log: Logger;
   /** Job types this process could start now (defined, not held, below their local concurrency). */
   startable(): string[];
+  /** When Agenda last asked for a job of this type (epoch ms, 0 = never). */
+  lastAskAt(name: string): number;
+  /** When due jobs were last looked for (epoch ms), and the longest a healthy engine goes without. */
+  lastScan(): { at: number; maxQuietMs: number };
   /** When an attempt last started here (epoch ms, 0 = never). */
   lastStartAt(): number;
   /** One job of these types due since before `dueBefore` and not locked by a live worker, if any. */
@@ -58,7 +63,12 @@ export class Watchdog {
   async tick(now = Date.now()): Promise<void> {
     this.opts.onTick();
     if (now - this.opts.lastStartAt() < this.opts.quietMs) return this.set(null);
-    const names = this.opts.startable();
+    const startable = this.opts.startable();
+    // Agenda asks for every type it could take at every poll, and the asks lead to a scan at
+    // least every maxQuietMs: then whatever is due is found, and there is nothing to look for.
+    const scan = this.opts.lastScan();
+    const scanning = now - scan.at <= 2 * scan.maxQuietMs + this.opts.everyMs;
+    const names = scanning ? startable.filter((n) => now - this.opts.lastAskAt(n) > this.opts.quietMs) : startable;
     if (names.length === 0) return this.set(null);
     if (this.looking || now - this.lookedAt < this.opts.quietMs) return;
     this.looking = true;

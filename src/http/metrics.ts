@@ -1,7 +1,8 @@
 /**
  * Prometheus metrics for `/metrics`. Counters and histograms follow engine events as they
  * happen; what needs the database (queue depth, oldest due job, DLQ pending, breaker states) is
- * read by one background refresh every REFRESH_MS, never per scrape, so a scrape costs nothing
+ * read by one background refresh every REFRESH_MS (an idle worker: every 5 minutes), never
+ * per scrape, so a scrape costs nothing
  * and a busy Prometheus cannot load the database.
  */
 import client from 'prom-client';
@@ -11,6 +12,8 @@ import type { ReclaimEvent } from '../engine/engine.ts';
 import type { ConnectionSnapshot } from './connections.ts';
 
 const REFRESH_MS = 15_000;
+/** An idle worker refreshes once in this many intervals (every 5 minutes by default). */
+const IDLE_REFRESH_EVERY = 20;
 const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
 
 export interface MetricsOptions {
@@ -32,6 +35,8 @@ export class Metrics {
   private readonly unsubscribe: Array<() => void> = [];
   private readonly timer: NodeJS.Timeout;
   private refreshing: Promise<void> | undefined;
+  private active = true;
+  private idleTicks = 0;
 
   constructor(app: App, opts: MetricsOptions) {
     this.app = app;
@@ -93,13 +98,22 @@ export class Metrics {
     this.listen(app.engine, 'reclaim', (e: ReclaimEvent) => reclaims.inc({ kind: e.kind }));
     this.listen(app.engine, 'poll', (p: { durationMs: number }) => polls.observe(p.durationMs / 1000));
 
+    // Anything this process saw happen makes the next refresh worth its reads; an idle worker
+    // (nothing started, nothing dead-lettered) refreshes only every IDLE_REFRESH_EVERY-th time,
+    // since on FerretDB each refresh reads the whole live set.
+    for (const event of ['attempt', 'run', 'dead-letter', 'deferred']) this.listen(app.engine, event, () => (this.active = true));
+    this.listen(app.ops, 'setting', () => (this.active = true));
     void this.refresh();
-    this.timer = setInterval(() => void this.refresh(), opts.refreshMs ?? REFRESH_MS);
+    this.timer = setInterval(() => {
+      if (this.active || ++this.idleTicks >= IDLE_REFRESH_EVERY) void this.refresh();
+    }, opts.refreshMs ?? REFRESH_MS);
     this.timer.unref();
   }
 
   /** Re-reads the database-backed gauges; never throws (a failure is logged, the old values stay). */
   refresh(): Promise<void> {
+    this.active = false;
+    this.idleTicks = 0;
     this.refreshing ??= this.readGauges()
       .catch((err: unknown) => this.app.log.warn({ err }, 'metrics refresh failed; keeping the previous values'))
       .finally(() => (this.refreshing = undefined));

@@ -114,6 +114,9 @@ describe('the wedge watchdog', () => {
       quietMs: 5_000,
       log: testLogger(),
       startable: () => ['test.job'],
+      // Agenda stopped asking for the type, though scans go on for others.
+      lastAskAt: () => 0,
+      lastScan: () => ({ at: Date.now(), maxQuietMs: 1_000 }),
       lastStartAt: () => lastStart,
       findDue: async () => {
         looks++;
@@ -136,6 +139,28 @@ describe('the wedge watchdog', () => {
     lastStart = Date.now();
     await dog.tick();
     expect(changes).toEqual([changes[0], null]);
+    expect(dog.current).toBeNull();
+  });
+
+  it('does not look while Agenda asks for every type and scans go on (a healthy idle worker)', async () => {
+    let looks = 0;
+    const dog = new Watchdog({
+      everyMs: 1_000,
+      quietMs: 5_000,
+      log: testLogger(),
+      startable: () => ['test.job'],
+      lastStartAt: () => 0,
+      lastAskAt: () => Date.now(),
+      lastScan: () => ({ at: Date.now() - 20_000, maxQuietMs: 30_000 }),
+      findDue: async () => {
+        looks++;
+        return { name: 'test.job', nextRunAt: new Date(0) };
+      },
+      onTick: () => {},
+      onChange: () => {},
+    });
+    await dog.tick();
+    expect(looks).toBe(0);
     expect(dog.current).toBeNull();
   });
 });
