@@ -8,6 +8,7 @@ import { quoteArg } from '../chat/grammar.ts';
 import { truncate } from '../chat/reply.ts';
 import type { DeadLetterDoc } from '../db/collections.ts';
 import type { SettingChange, SwitchState } from '../engine/settings.ts';
+import { maskSecrets } from '../util/secrets.ts';
 import type { Logger } from '../log.ts';
 import type { Ops } from '../ops/index.ts';
 import { summarizePayload } from '../ops/deadLetters.ts';
@@ -85,7 +86,9 @@ function announceOnce(ops: Ops, id: string): Promise<boolean> {
 /** Subscribes to `ops` and feeds the notifiers; call `stop()` at shutdown. */
 export function startFirstSources(ops: Ops, notifiers: Notifier[], log: Logger, opts: FirstSourcesOptions = {}): { stop(): void } {
   const open = new Map<string, AlertView>();
-  const send = (event: AlertEvent) => {
+  const send = (unmasked: AlertEvent) => {
+    // Reasons and DLQ errors may quote a secret, as everything the notifiers show.
+    const event = maskSecrets(unmasked);
     if (event.kind === 'resolved') open.delete(event.alert.key);
     else open.set(event.alert.key, event.alert);
     for (const n of notifiers) n.notify(event).catch((err: unknown) => log.error({ err, notifier: n.name, key: event.alert.key }, 'notifier failed'));

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Actor } from '../db/collections.ts';
 import type { Logger } from '../log.ts';
-import type { AuditLog, SecretFieldsOf } from '../ops/audit.ts';
+import type { AuditLog } from '../ops/audit.ts';
 import type { Ops } from '../ops/index.ts';
 import { OpsError, UsageError } from '../ops/errors.ts';
 import type { ActionTokens } from './actions.ts';
@@ -46,14 +46,10 @@ export interface DispatcherOptions {
 export class Dispatcher {
   readonly registry: CommandRegistry;
   private readonly opts: DispatcherOptions;
-  /** A job's secretFields (from the registry of `ops`): a command's payload is audited as masked as the job's views. */
-  private readonly secretFieldsOf?: SecretFieldsOf;
 
   constructor(opts: DispatcherOptions) {
     this.opts = opts;
     this.registry = opts.registry;
-    const jobs = (opts.ops as Partial<Pick<Ops, 'engine'>> | undefined)?.engine?.jobs;
-    this.secretFieldsOf = jobs && ((name) => jobs.get(name)?.secretFields);
   }
 
   /** Runs one command line as `invoker`. */
@@ -148,7 +144,7 @@ export class Dispatcher {
         ...(result.reply.audit?.reason ? { reason: result.reply.audit.reason } : {}),
         ...(result.reply.audit?.detail ? { detail: result.reply.audit.detail } : {}),
         ...(outcome !== 'ok' ? { error: result.reply.text } : {}),
-      }, { secretFieldsOf: this.secretFieldsOf });
+      });
     } catch (err) {
       this.opts.log.error({ err, action }, 'audit write failed');
     }

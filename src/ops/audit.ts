@@ -76,15 +76,18 @@ function sameJson(json: string, want: string): boolean {
 
 export class AuditLog {
   private readonly col: Collection<AuditDoc>;
+  private readonly mask: AuditMaskOptions;
 
-  constructor(db: Db) {
+  /** `mask.secretFieldsOf`: a job's secretFields, so every writer audits a payload as masked as the job's views. */
+  constructor(db: Db, mask: AuditMaskOptions = {}) {
     this.col = db.collection<AuditDoc>('auditLog');
+    this.mask = mask;
   }
 
   /** Writes one entry, masked: the command text (redactCommand), reason, error and detail. */
-  async record(entry: Omit<AuditDoc, 'at' | '_id'> & { at?: Date }, opts: AuditMaskOptions = {}): Promise<void> {
+  async record(entry: Omit<AuditDoc, 'at' | '_id'> & { at?: Date }): Promise<void> {
     const doc: AuditDoc = { ...entry, at: entry.at ?? new Date() };
-    if (doc.command) doc.command = redactCommand(doc.command, opts);
+    if (doc.command) doc.command = redactCommand(doc.command, this.mask);
     if (doc.reason) doc.reason = maskText(doc.reason);
     if (doc.error) doc.error = maskText(doc.error);
     if (doc.detail) doc.detail = maskSecrets(doc.detail);

@@ -43,7 +43,7 @@ export class Ops extends EventEmitter {
     this.flow = flow;
     this.jobs = new Jobs(engine);
     this.deadLetters = new DeadLetters(engine);
-    this.audit = new AuditLog(engine.db);
+    this.audit = new AuditLog(engine.db, { secretFieldsOf: (name) => engine.jobs.get(name)?.secretFields });
     this.identities = new Identities(engine.db);
     engine.on('dead-letter', (d) => this.emit('dead-letter', d));
     engine.on('run', (r) => this.emit('run', r));

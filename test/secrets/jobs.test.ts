@@ -12,6 +12,8 @@ beforeAll(async () => {
   app = await startTestApp({ extraJobs: [partnerJob] });
   failedId = (await app.ops.jobs.run('test.partner', partnerPayload())).id;
   await eventually(() => app.t.db.collection('deadLetters').findOne({ jobId: failedId }), 'the partner job to fail');
+  // The DLQ entry is written before the job's failure is saved: wait for both.
+  await eventually(async () => (await app.t.db.collection('agendaJobs').findOne({ name: 'test.partner', failReason: { $ne: null } })) ?? undefined, 'the failure to be saved');
 });
 
 describe('jobs views mask secrets', () => {
