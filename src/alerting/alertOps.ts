@@ -4,6 +4,7 @@
  * the evaluator folds them into the lifecycle) and announced at once when this process has the
  * notifiers, else by the next evaluation tick.
  */
+import { maskText } from '../util/secrets.ts';
 import type { Actor } from '../db/collections.ts';
 import { OpsError } from '../ops/errors.ts';
 import { formatDuration } from '../util/duration.ts';
@@ -101,7 +102,8 @@ export class AlertOps {
     }
     if (view.state === 'acknowledged') lifecycle.push(`Acknowledged by ${view.by}: the thread hears again only if the count doubles (now ${doc.count}, last announced ${doc.notifiedCount}) or it resolves.`);
     if (view.state === 'snoozed') lifecycle.push(`Snoozed by ${view.by} until ${view.snoozedUntil?.toISOString()}: no updates until then.`);
-    return { ...detail, description: rule.description, params: describeParams(rule, params), lifecycle };
+    // An operator's resolve reason may quote a secret.
+    return { ...detail, description: rule.description, params: describeParams(rule, params), lifecycle: lifecycle.map(maskText) };
   }
 
   /** Acknowledges the current episode: once; later acks are told who did it. */

@@ -54,6 +54,17 @@ describe('alert notes mask secrets', () => {
     expectNoSecrets(JSON.stringify(kept));
   });
 
+  it("an operator's resolve reason in the lifecycle of alerts explain", async () => {
+    const key = 'leaky-notes:resolve.job';
+    await tick(inMinutes(3), 'resolve.job', 5);
+    await alerting.ops.resolve(key, `rotated the key Bearer ${SECRET.bearer}`, ana);
+    await tick(inMinutes(4), 'resolve.job', 0);
+    const shown = await app.dispatcher.run(`alerts explain ${key}`, asUser('viewer'));
+    expect(shown.status).toBe('ok');
+    expect(rendered(shown.reply)).toContain('rotated the key');
+    expectNoSecrets(rendered(shown.reply));
+  });
+
   it('the note that a snooze ended and the alert still fires', async () => {
     const key = 'leaky-notes:snooze.job';
     await tick(inMinutes(2), 'snooze.job', 5);
