@@ -21,6 +21,7 @@ export const statusCommand = command({
       { label: 'DLQ', value: `${s.dlq.pending} pending, ${s.dlq.retry_scheduled} retry scheduled` },
     ];
     if (s.breakers.length) fields.push({ label: 'Breakers', value: s.breakers.map((b) => `${b.provider}: ${b.state}`).join(', ') });
+    fields.push({ label: 'As of', value: fmtDate(s.at) });
     for (const r of s.recurring) {
       fields.push({ label: `⟳ ${r.job}`, value: `next ${fmtDate(r.nextRunAt)}${r.lastError ? `, last error: ${truncate(r.lastError, 80)}` : ''}` });
     }

@@ -16,6 +16,7 @@ import type { Guard } from './engine/guards.ts';
 import type { Logger } from './log.ts';
 import { Ops } from './ops/index.ts';
 import { FlowControl } from './flow/index.ts';
+import { Rollups } from './engine/rollups.ts';
 
 export interface App {
   config: Config;
@@ -58,6 +59,10 @@ export function createApp(opts: CreateAppOptions): App {
   const ops = new Ops(engine, flow);
   const tokens = new ActionTokens(opts.db);
   const dispatcher = new Dispatcher({ registry: commandRegistry(), ops, audit: ops.audit, tokens, log: opts.log });
+  // Per-minute statistics of this process's attempts (status, alert rules): only a working engine
+  // emits the events they count, so the writer starts with its first event and stop() flushes it.
+  const rollups = new Rollups({ db: opts.db, worker: opts.config.WORKER_NAME, events: engine, log: opts.log.child({ component: 'rollups' }) });
+  rollups.start();
   return {
     config: opts.config,
     db: opts.db,
@@ -70,6 +75,7 @@ export function createApp(opts: CreateAppOptions): App {
     async stop(graceMs) {
       flow.stop();
       await engine.stop(graceMs);
+      await rollups.stop();
     },
   };
 }

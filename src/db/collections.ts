@@ -4,6 +4,7 @@
  * the `maintenance.cleanup` job's work.
  */
 import type { Collection, Db, IndexDescription, ObjectId } from 'mongodb';
+import type { RunRollupDoc } from '../engine/rollups.ts';
 
 /** Who did something: a chat user, the CLI, or the engine itself. */
 export interface Actor {
@@ -84,7 +85,10 @@ export interface SettingDoc {
 
 export interface SwitchboardCollections {
   deadLetters: Collection<DeadLetterDoc>;
+  /** Closed dead letters (`retried`, `deleted`), moved out of `deadLetters` so they never slow its counts. */
+  deadLetterHistory: Collection<DeadLetterDoc>;
   jobRuns: Collection<JobRunDoc>;
+  runRollups: Collection<RunRollupDoc>;
   auditLog: Collection<AuditDoc>;
   settings: Collection<SettingDoc>;
   agendaJobs: Collection<AgendaJobDoc>;
@@ -120,7 +124,9 @@ export interface AgendaJobDoc {
 export function collections(db: Db): SwitchboardCollections {
   return {
     deadLetters: db.collection<DeadLetterDoc>('deadLetters'),
+    deadLetterHistory: db.collection<DeadLetterDoc>('deadLetterHistory'),
     jobRuns: db.collection<JobRunDoc>('jobRuns'),
+    runRollups: db.collection<RunRollupDoc>('runRollups'),
     auditLog: db.collection<AuditDoc>('auditLog'),
     settings: db.collection<SettingDoc>('settings'),
     agendaJobs: db.collection<AgendaJobDoc>('agendaJobs'),
@@ -132,6 +138,10 @@ const INDEXES: Record<string, IndexDescription[]> = {
     { key: { status: 1, jobName: 1, lastFailedAt: -1 }, name: 'status_job_lastFailed' },
     { key: { jobId: 1, generation: 1 }, name: 'job_generation_unique', unique: true },
     { key: { createdAt: -1 }, name: 'createdAt' },
+  ],
+  deadLetterHistory: [
+    { key: { status: 1, jobName: 1, lastFailedAt: -1 }, name: 'status_job_lastFailed' },
+    { key: { jobId: 1, generation: 1 }, name: 'job_generation' },
   ],
   jobRuns: [
     { key: { jobName: 1, startedAt: -1 }, name: 'job_startedAt' },

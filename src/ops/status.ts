@@ -1,10 +1,13 @@
 /**
- * `status`: the whole picture in a handful of indexed aggregations, never by loading jobs:
- * one per job state, two over recent runs, one over the DLQ, one for recurring jobs.
+ * `status`: the whole picture from live documents and rollups, never from history: one grouped
+ * count per job state over `agendaJobs`, the last hour's per-minute rollups (src/engine/rollups.ts)
+ * for failures and success rates, one count over the open DLQ (closed dead letters live in
+ * `deadLetterHistory`), one query for recurring jobs.
  */
 import type { Document } from 'mongodb';
 import type { SwitchboardCollections } from '../db/collections.ts';
 import type { JobRegistry } from '../engine/defineJob.ts';
+import { readRollups, totalsByJob } from '../engine/rollups.ts';
 import type { SettingsStore, SwitchState } from '../engine/settings.ts';
 import { maskSecrets } from '../util/secrets.ts';
 
@@ -20,6 +23,8 @@ export interface JobTypeStatus {
 }
 
 export interface StatusData {
+  /** When the numbers were read. */
+  at: Date;
   killSwitch: { active: boolean; reason: string | null; by: string | null; at: Date | null };
   pausedJobs: string[];
   jobs: JobTypeStatus[];
@@ -30,9 +35,9 @@ export interface StatusData {
 
 type Grouped = Map<string, Document>;
 
-async function groupBy(cols: SwitchboardCollections, coll: 'agendaJobs' | 'jobRuns', match: Document, group: Document): Promise<Grouped> {
-  const rows = await cols[coll].aggregate([{ $match: match }, { $group: group }]).toArray();
-  return new Map(rows.map((r) => [typeof r._id === 'object' && r._id ? `${r._id.name}|${r._id.outcome}` : String(r._id), r]));
+async function countByJob(cols: SwitchboardCollections, match: Document): Promise<Grouped> {
+  const rows = await cols.agendaJobs.aggregate([{ $match: match }, { $group: { _id: '$name', n: { $sum: 1 } } }]).toArray();
+  return new Map(rows.map((r) => [String(r._id), r]));
 }
 
 /**
@@ -48,15 +53,11 @@ export async function computeStatus(
   const now = new Date();
   const hourAgo = new Date(now.getTime() - 3600_000);
   const quarterAgo = new Date(now.getTime() - 15 * 60_000);
-  const [queued, running, scheduled, failed, finished, dlqRows, recurring, breakerList] = await Promise.all([
-    groupBy(cols, 'agendaJobs', { nextRunAt: { $lte: now }, lockedAt: null }, { _id: '$name', n: { $sum: 1 } }),
-    groupBy(cols, 'agendaJobs', { lockedAt: { $ne: null } }, { _id: '$name', n: { $sum: 1 } }),
-    groupBy(cols, 'agendaJobs', { nextRunAt: { $gt: now } }, { _id: '$name', n: { $sum: 1 } }),
-    groupBy(cols, 'jobRuns', { startedAt: { $gte: hourAgo }, outcome: { $in: ['failed', 'dead'] } }, { _id: '$jobName', n: { $sum: 1 } }),
-    groupBy(cols, 'jobRuns', { startedAt: { $gte: quarterAgo }, outcome: { $in: ['success', 'failed', 'dead'] } }, {
-      _id: { name: '$jobName', outcome: '$outcome' },
-      n: { $sum: 1 },
-    }),
+  const [queued, running, scheduled, rollups, dlqRows, recurring, breakerList] = await Promise.all([
+    countByJob(cols, { nextRunAt: { $lte: now }, lockedAt: null }),
+    countByJob(cols, { lockedAt: { $ne: null } }),
+    countByJob(cols, { nextRunAt: { $gt: now } }),
+    readRollups(cols, hourAgo, now),
     cols.deadLetters.aggregate([{ $match: { status: { $in: ['pending', 'retry_scheduled'] } } }, { $group: { _id: '$status', n: { $sum: 1 } } }]).toArray(),
     cols.agendaJobs
       .find({ repeatInterval: { $exists: true, $nin: [null as never, ''] } }, { projection: { name: 1, repeatInterval: 1, nextRunAt: 1, lastRunAt: 1, failReason: 1, failCount: 1 } })
@@ -73,19 +74,24 @@ export async function computeStatus(
       if (first?.nextRunAt) oldest.set(name, first.nextRunAt);
     }),
   );
+  // Whole minutes: the one holding "an hour ago" (or "15 minutes ago") counts.
+  const hour = totalsByJob(rollups);
+  const quarter = totalsByJob(rollups, quarterAgo);
   const names = new Set<string>(jobs.names());
-  for (const m of [queued, running, scheduled, failed]) for (const k of m.keys()) names.add(k);
+  for (const m of [queued, running, scheduled]) for (const k of m.keys()) names.add(k);
+  for (const [job, c] of hour) if (c.failed + c.dead > 0) names.add(job);
   const n = (m: Grouped, k: string) => Number(m.get(k)?.n ?? 0);
   const list: JobTypeStatus[] = [...names].sort().map((job) => {
-    const ok = n(finished, `${job}|success`);
-    const all = ok + n(finished, `${job}|failed`) + n(finished, `${job}|dead`);
+    const h = hour.get(job);
+    const q = quarter.get(job);
+    const all = q ? q.ok + q.failed + q.dead : 0;
     return {
       job,
       queued: n(queued, job),
       running: n(running, job),
       scheduled: n(scheduled, job),
-      failedLastHour: n(failed, job),
-      successRate15m: all ? Math.round((ok / all) * 1000) / 1000 : null,
+      failedLastHour: h ? h.failed + h.dead : 0,
+      successRate15m: q && all ? Math.round((q.ok / all) * 1000) / 1000 : null,
       oldestOverdueAt: oldest.get(job) ?? null,
     };
   });
@@ -93,6 +99,7 @@ export async function computeStatus(
   const dlq = { pending: 0, retry_scheduled: 0 };
   for (const r of dlqRows) dlq[r._id as keyof typeof dlq] = Number(r.n);
   return maskSecrets({
+    at: now,
     killSwitch: { active: ks.active, reason: ks.reason ?? null, by: ks.by?.name ?? null, at: ks.at ? new Date(ks.at) : null },
     pausedJobs: settings.pausedJobs(),
     jobs: list,

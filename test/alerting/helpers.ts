@@ -5,6 +5,7 @@ import type { AlertEvent, Notifier } from '../../src/alerting/types.ts';
 import { defineRule, duration, type AlertRule, type Breach, type RuleContext } from '../../src/alerting/rule.ts';
 import { collections, type ErrorInfo, type JobRunDoc, type RunOutcome } from '../../src/db/collections.ts';
 import { JobRegistry, type JobDefinition } from '../../src/engine/defineJob.ts';
+import { emptyCounts, minuteOf, rollupId, type RunRollupDoc } from '../../src/engine/rollups.ts';
 import { silentLogger } from '../../src/log.ts';
 
 /** A notifier that records every event it gets. */
@@ -32,7 +33,10 @@ export function recordingNotifier(name = 'recorder'): RecordingNotifier {
   };
 }
 
-/** Inserts run records: `n` attempts of `job` with `outcome`, started at `at` (or spread by `spreadMs`). */
+/**
+ * Inserts run records: `n` attempts of `job` with `outcome`, started at `at` (or spread by
+ * `spreadMs`), and the per-minute rollups a worker would have written for them (seedRollups).
+ */
 export async function seedRuns(
   db: Db,
   job: string,
@@ -60,7 +64,36 @@ export async function seedRuns(
     };
   });
   if (docs.length) await collections(db).jobRuns.insertMany(docs);
+  await seedRollups(db, docs);
   return docs;
+}
+
+let seedWorker = 0;
+
+/**
+ * Inserts the rollups of these runs as one worker of their own would have written them: each
+ * attempt started in the minute it started, its outcome counted in the minute it finished.
+ */
+export async function seedRollups(db: Db, runs: JobRunDoc[]): Promise<void> {
+  const worker = `seed-${++seedWorker}`;
+  const docs = new Map<string, RunRollupDoc>();
+  const at = (job: string, t: Date) => {
+    const minute = minuteOf(t);
+    const _id = rollupId(job, minute, worker);
+    if (!docs.has(_id)) docs.set(_id, { _id, job, minute, worker, ...emptyCounts(), lastErrorClass: null, lastError: null, lastOkAt: null, updatedAt: new Date() });
+    return docs.get(_id)!;
+  };
+  for (const r of runs) {
+    at(r.jobName, r.startedAt).started++;
+    if (r.outcome === 'running' || !r.finishedAt) continue;
+    const d = at(r.jobName, r.finishedAt);
+    d[r.outcome === 'success' ? 'ok' : r.outcome]++;
+    d.durationSum += r.durationMs ?? 0;
+    d.durationMax = Math.max(d.durationMax, r.durationMs ?? 0);
+    if (r.outcome === 'success' && (!d.lastOkAt || d.lastOkAt < r.finishedAt)) d.lastOkAt = r.finishedAt;
+    if (r.error) [d.lastErrorClass, d.lastError] = [r.error.class, r.error.message];
+  }
+  if (docs.size) await collections(db).runRollups.insertMany([...docs.values()]);
 }
 
 /** Always-fine operational settings for rules. */

@@ -1,8 +1,10 @@
-/** `status` counts exactly on a seeded collection of several thousand jobs, runs and dead letters. */
+/** `status` counts exactly on a seeded collection of several thousand jobs, runs (and their rollups) and dead letters. */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { ObjectId } from 'mongodb';
 import { startTestApp, asUser, type TestApp } from '../support/app.ts';
 import type { StatusData } from '../../src/ops/status.ts';
+import type { JobRunDoc } from '../../src/db/collections.ts';
+import { seedRollups } from '../alerting/helpers.ts';
 
 let app: TestApp;
 const now = Date.now();
@@ -27,13 +29,17 @@ beforeAll(async () => {
     });
   }
   await app.t.db.collection('agendaJobs').insertMany(jobs);
-  const runs = [];
+  const runs: JobRunDoc[] = [];
   for (let i = 0; i < 400; i++) {
+    const startedAt = new Date(now - (i % 2 ? 5 * 60_000 : 30 * 60_000));
     runs.push({
+      _id: new ObjectId(),
       jobId: 'x',
       jobName: 'http.invoke',
       attempt: 1,
-      startedAt: new Date(now - (i % 2 ? 5 * 60_000 : 30 * 60_000)),
+      startedAt,
+      finishedAt: new Date(startedAt.getTime() + 20),
+      durationMs: 20,
       outcome: i % 4 < 2 ? 'failed' : 'success',
       counts: {},
       telemetry: [],
@@ -42,11 +48,14 @@ beforeAll(async () => {
     });
   }
   await app.t.db.collection('jobRuns').insertMany(runs);
+  await seedRollups(app.t.db, runs);
   const dls = [];
   for (let i = 0; i < 1200; i++) {
     dls.push({ jobId: `j${i}`, generation: 0, jobName: 'http.invoke', payload: {}, error: { message: 'x', class: 'Error' }, attempts: 1, reason: 'retries_exhausted', firstFailedAt: new Date(now), lastFailedAt: new Date(now), status: i % 3 === 0 ? 'retry_scheduled' : i % 3 === 1 ? 'pending' : 'deleted', createdAt: new Date(now) });
   }
-  await app.t.db.collection('deadLetters').insertMany(dls);
+  // Deleted ones are in the history, where `dlq delete` moves them.
+  await app.t.db.collection('deadLetters').insertMany(dls.filter((d) => d.status !== 'deleted'));
+  await app.t.db.collection('deadLetterHistory').insertMany(dls.filter((d) => d.status === 'deleted'));
 });
 
 describe('status', () => {
@@ -63,6 +72,7 @@ describe('status', () => {
     expect(http.successRate15m).toBe(0.5);
     expect(http.oldestOverdueAt!.getTime()).toBe(oldestHttp);
     expect(s.dlq).toEqual({ pending: 400, retry_scheduled: 400 });
+    expect(Math.abs(new Date(s.at).getTime() - Date.now())).toBeLessThan(10_000);
     expect(r.reply.text).toContain('1200 queued');
   });
 });

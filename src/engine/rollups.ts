@@ -1,0 +1,235 @@
+/**
+ * Per-minute statistics per job type (`runRollups`), so `status` and the alert rules read a few
+ * documents instead of scanning `jobRuns` (kept for drill-down by job id). Each process writes its
+ * own documents, `_id` = `job|minute|worker`: it counts the engine's events in memory and writes
+ * the totals with `$set`, so a write repeated after an error is harmless, FerretDB's
+ * read-then-write-back updates have one writer per document, and no `$max` is needed.
+ * An outcome counts in the minute this process learned it (the run's end), so only the current
+ * minute is ever written; the minute that just ended is written once more when it ends.
+ */
+import type { EventEmitter } from 'node:events';
+import type { Db, Filter } from 'mongodb';
+import { collections, registerIndexes, type JobRunDoc, type SwitchboardCollections } from '../db/collections.ts';
+import type { Logger } from '../log.ts';
+import { maskText } from '../util/secrets.ts';
+
+export interface RunRollupDoc extends RollupCounts {
+  /** `job|minute|worker`, the minute as `2026-12-01T02:20`. */
+  _id: string;
+  job: string;
+  /** The minute's start. */
+  minute: Date;
+  worker: string;
+  lastErrorClass: string | null;
+  /** The last failure's message, masked (src/util/secrets.ts) and cut to 500 characters. */
+  lastError: string | null;
+  /** When the minute's last success finished. */
+  lastOkAt: Date | null;
+  updatedAt: Date;
+}
+
+/** What a rollup counts; sums across workers and minutes have the same shape. */
+export interface RollupCounts {
+  /** Attempts the guards admitted. */
+  started: number;
+  ok: number;
+  failed: number;
+  dead: number;
+  aborted: number;
+  /** Attempts a guard held back. */
+  deferred: number;
+  /** Over every finished attempt (ok, failed, dead, aborted). */
+  durationSum: number;
+  durationMax: number;
+}
+
+registerIndexes('runRollups', [
+  { key: { minute: 1 }, name: 'minute' },
+  { key: { job: 1, minute: -1 }, name: 'job_minute' },
+]);
+
+const MINUTE = 60_000;
+const ERROR_MAX = 500;
+
+/** The start of the minute holding `t`. */
+export function minuteOf(t: Date | number): Date {
+  const ms = typeof t === 'number' ? t : t.getTime();
+  return new Date(ms - (((ms % MINUTE) + MINUTE) % MINUTE));
+}
+
+/** The `_id` of one worker's rollup of one job type and minute. */
+export function rollupId(job: string, minute: Date, worker: string): string {
+  return `${job}|${minute.toISOString().slice(0, 16)}|${worker}`;
+}
+
+export const emptyCounts = (): RollupCounts => ({ started: 0, ok: 0, failed: 0, dead: 0, aborted: 0, deferred: 0, durationSum: 0, durationMax: 0 });
+
+/** Adds `b` into `a` (sums, and the larger maximum). */
+export function addCounts(a: RollupCounts, b: Partial<RollupCounts>): RollupCounts {
+  for (const k of ['started', 'ok', 'failed', 'dead', 'aborted', 'deferred', 'durationSum'] as const) a[k] += Number(b[k] ?? 0);
+  a.durationMax = Math.max(a.durationMax, Number(b.durationMax ?? 0));
+  return a;
+}
+
+export interface RollupsOptions {
+  db: Db;
+  /** This process's worker name (WORKER_NAME): part of every `_id` it writes. */
+  worker: string;
+  /** The engine: 'attempt', 'run' and 'deferred' events. */
+  events: EventEmitter;
+  log: Logger;
+  /** How often dirty rollups are written (5 s); also at every minute's end and on stop. */
+  flushEveryMs?: number;
+  /** Test seam: the clock. */
+  now?: () => number;
+}
+
+interface Open {
+  doc: Omit<RunRollupDoc, 'updatedAt'>;
+  /** Changes counted / written. */
+  version: number;
+  written: number;
+  /** Of the minute this writer started in: a predecessor with the same worker name may have written it. */
+  merge: boolean;
+}
+
+/** Counts the engine's events per job type and minute and writes them to `runRollups`. */
+export class Rollups {
+  private readonly cols: SwitchboardCollections;
+  private readonly opts: RollupsOptions;
+  private readonly now: () => number;
+  private readonly open = new Map<string, Open>();
+  private readonly listeners: Array<[string, (...args: any[]) => void]>;
+  private startMinute = 0;
+  private running = false;
+  private timer: NodeJS.Timeout | undefined;
+  private tail: Promise<void> = Promise.resolve();
+  private failing = false;
+
+  constructor(opts: RollupsOptions) {
+    this.opts = opts;
+    this.cols = collections(opts.db);
+    this.now = opts.now ?? Date.now;
+    this.listeners = [
+      ['attempt', (e: { jobName: string }) => this.count(e.jobName, (d) => d.started++)],
+      ['deferred', (e: { jobName: string }) => this.count(e.jobName, (d) => d.deferred++)],
+      ['run', (r: JobRunDoc | null) => r && this.countRun(r)],
+    ];
+  }
+
+  /** Listens to the engine; from its first event on, writes every few seconds until `stop()`. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.startMinute = minuteOf(this.now()).getTime();
+    for (const [event, fn] of this.listeners) this.opts.events.on(event, fn);
+  }
+
+  /** Stops listening and writes what was counted; never rejects (a failed write is logged). */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const [event, fn] of this.listeners) this.opts.events.off(event, fn);
+    await this.flush();
+  }
+
+  /** Writes every rollup counted since its last write; one flush at a time. */
+  flush(): Promise<void> {
+    const next = this.tail.then(() => this.write());
+    this.tail = next;
+    return next;
+  }
+
+  private schedule(): void {
+    const t = this.now();
+    const toMinuteEnd = MINUTE - (t - minuteOf(t).getTime()) + 50;
+    this.timer = setTimeout(() => {
+      void this.flush().finally(() => this.running && this.schedule());
+    }, Math.min(this.opts.flushEveryMs ?? 5_000, toMinuteEnd));
+    this.timer.unref();
+  }
+
+  private countRun(r: JobRunDoc): void {
+    this.count(r.jobName, (d) => {
+      if (r.outcome === 'success') {
+        d.ok++;
+        d.lastOkAt = r.finishedAt ?? new Date(this.now());
+      } else if (r.outcome === 'failed' || r.outcome === 'dead' || r.outcome === 'aborted') {
+        d[r.outcome]++;
+      } else return;
+      if (typeof r.durationMs === 'number') {
+        d.durationSum += r.durationMs;
+        d.durationMax = Math.max(d.durationMax, r.durationMs);
+      }
+      if ((r.outcome === 'failed' || r.outcome === 'dead') && r.error) {
+        d.lastErrorClass = r.error.class;
+        d.lastError = maskText(String(r.error.message ?? '')).slice(0, ERROR_MAX);
+      }
+    });
+  }
+
+  private count(job: string, change: (d: Open['doc']) => void): void {
+    const minute = minuteOf(this.now());
+    const _id = rollupId(job, minute, this.opts.worker);
+    let o = this.open.get(_id);
+    if (!o) {
+      const doc = { _id, job, minute, worker: this.opts.worker, ...emptyCounts(), lastErrorClass: null, lastError: null, lastOkAt: null };
+      o = { doc, version: 0, written: 0, merge: minute.getTime() === this.startMinute };
+      this.open.set(_id, o);
+    }
+    change(o.doc);
+    o.version++;
+    if (this.running && !this.timer) this.schedule();
+  }
+
+  private async write(): Promise<void> {
+    try {
+      for (const o of this.open.values()) {
+        if (o.version === o.written) continue;
+        if (o.merge) await this.mergePredecessor(o);
+        const version = o.version;
+        const { _id, ...fields } = o.doc;
+        await this.cols.runRollups.updateOne({ _id }, { $set: { ...fields, updatedAt: new Date(this.now()) } }, { upsert: true });
+        o.written = version;
+      }
+      if (this.failing) this.opts.log.info('rollups written again');
+      this.failing = false;
+    } catch (err) {
+      if (!this.failing) this.opts.log.warn({ err }, 'writing rollups failed; keeping the counts for the next try');
+      this.failing = true;
+    }
+    // A finished minute, once written, is never written again.
+    const current = minuteOf(this.now()).getTime();
+    for (const [id, o] of this.open) if (o.doc.minute.getTime() < current && o.version === o.written) this.open.delete(id);
+  }
+
+  /** A process that restarted within a minute under the same worker name continues its totals. */
+  private async mergePredecessor(o: Open): Promise<void> {
+    const prev = await this.cols.runRollups.findOne({ _id: o.doc._id });
+    o.merge = false;
+    if (!prev) return;
+    addCounts(o.doc, prev);
+    o.doc.lastErrorClass ??= prev.lastErrorClass;
+    o.doc.lastError ??= prev.lastError;
+    o.doc.lastOkAt ??= prev.lastOkAt;
+  }
+}
+
+/** The rollups of the minutes from the one holding `since` to the one holding `until`, every worker's. */
+export async function readRollups(cols: SwitchboardCollections, since: Date, until: Date, filter: Filter<RunRollupDoc> = {}): Promise<RunRollupDoc[]> {
+  return cols.runRollups.find({ ...filter, minute: { $gte: minuteOf(since), $lte: until } }).toArray();
+}
+
+/** Sums per job type, of the rollups from the minute holding `since` on (all of them by default). */
+export function totalsByJob(docs: RunRollupDoc[], since?: Date): Map<string, RollupCounts> {
+  const from = since ? minuteOf(since).getTime() : -Infinity;
+  const out = new Map<string, RollupCounts>();
+  for (const d of docs) {
+    if (d.minute.getTime() < from) continue;
+    const c = out.get(d.job) ?? emptyCounts();
+    out.set(d.job, addCounts(c, d));
+  }
+  return out;
+}
