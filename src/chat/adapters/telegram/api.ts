@@ -71,8 +71,16 @@ export function configureApi(api: Api, log: Logger, opts: ApiOptions = {}): Api 
 /** A standalone Api for TELEGRAM_BOT_TOKEN (used where no Bot runs, e.g. signup messages from HTTP). */
 export function createApi(config: Config, log: Logger, opts: ApiOptions = {}): Api | undefined {
   if (!config.TELEGRAM_BOT_TOKEN) return undefined;
-  const api = new Api(config.TELEGRAM_BOT_TOKEN, config.TELEGRAM_API_ROOT ? { apiRoot: config.TELEGRAM_API_ROOT.replace(/\/+$/, '') } : undefined);
+  const api = new Api(config.TELEGRAM_BOT_TOKEN, clientOptions(config));
   return configureApi(api, log, opts);
+}
+
+/**
+ * grammY client options: TELEGRAM_API_ROOT, and a request timeout of 60 s (grammY waits 500 s by
+ * default, so a hung Bot API held a click's answer or a send for minutes); long polls ask for 25 s.
+ */
+export function clientOptions(config: Pick<Config, 'TELEGRAM_API_ROOT'>): { apiRoot?: string; timeoutSeconds: number } {
+  return { ...(config.TELEGRAM_API_ROOT ? { apiRoot: config.TELEGRAM_API_ROOT.replace(/\/+$/, '') } : {}), timeoutSeconds: 60 };
 }
 
 /** True for Telegram's "message is not modified" answer to an edit that changes nothing. */

@@ -13,7 +13,7 @@ import { mountSignupRoutes } from '../../../auth/routes.ts';
 import { ConnectionStatus } from '../../../http/connections.ts';
 import { errorRef, type HttpServer } from '../../../http/server.ts';
 import { signupNotices } from './access.ts';
-import { configureApi, createApi, type ApiOptions } from './api.ts';
+import { clientOptions, configureApi, createApi, type ApiOptions } from './api.ts';
 import { BindCodes } from './bindCodes.ts';
 import { handleClick } from './clicks.ts';
 import type { TelegramDeps } from './context.ts';
@@ -53,7 +53,7 @@ export async function startTelegram(app: App, http: HttpServer, opts: TelegramOp
   const token = config.TELEGRAM_BOT_TOKEN;
   if (!token) throw new Error('TELEGRAM_BOT_TOKEN is not set');
   const log = app.log.child({ component: 'telegram' });
-  const bot = new Bot(token, config.TELEGRAM_API_ROOT ? { client: { apiRoot: config.TELEGRAM_API_ROOT.replace(/\/+$/, '') } } : {});
+  const bot = new Bot(token, { client: clientOptions(config) });
   configureApi(bot.api, log, opts);
   const sender = new TelegramSender(bot.api, app.db, app.tokens);
   const owner = new OwnerStore(app.db, app.engine.settings, app.ops.identities);
