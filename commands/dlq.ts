@@ -11,7 +11,7 @@ export const dlqCommands = [
   command({
     path: ['dlq', 'list'],
     summary: 'Dead letters: job, error, first/last failure, attempts, payload; paged',
-    usage: 'dlq list [--status pending|retry_scheduled] [--job NAME] [--limit N] [--page N]',
+    usage: 'dlq list [--status pending|retry_scheduled|retried|deleted] [--job NAME] [--limit N] [--page N]',
     examples: ['dlq list', 'dlq list --job http.invoke --page 2'],
     role: 'viewer',
     args: z.object({ status: STATUS.optional(), job: z.string().optional(), limit: z.coerce.number().int().min(1).max(500).default(20), page: z.coerce.number().int().min(1).default(1) }),

@@ -2,7 +2,7 @@
  * `maintenance.cleanup`: retention, since FerretDB v1 has no TTL indexes. Every 15 minutes it
  * deletes, in batches by `_id`:
  * - `jobRuns` started before the run retention (JOB_RUNS_RETENTION_DAYS, or the runtime setting
- *   `runs.retention_days`);
+ *   `runs.retention_days`), and the per-minute `runRollups` of minutes before it;
  * - `jobClaims` older than a day (a claim only matters while its job is being locked);
  * - `chatActions` (buttons and their uses) that expired more than a day ago;
  * - finished one-off `agendaJobs` older than the run retention that never failed for good: a
@@ -10,11 +10,15 @@
  * - flow-control slots (`rateWindows`, expired `concurrencySlots`, `breakerTrials`) older than a
  *   day, `dedupeKeys` older than 30 days (the longest dedupe window that holds), and the alert
  *   notices and operator controls older than the run retention.
- * Each collection's deletions are counted on the run (`ctx.count`).
+ * It also moves closed dead letters (`retried`, `deleted`) still in `deadLetters` to
+ * `deadLetterHistory` (a retried job's success closes its entry in place; a crash may leave one).
+ * Each collection's deletions are counted on the run (`ctx.count`), the moves as `deadLetterHistory`.
  */
 import type { Collection, Db, Document, Filter } from 'mongodb';
 import { z } from 'zod';
+import { collections, type DeadLetterDoc } from '../src/db/collections.ts';
 import { defineJob } from '../src/engine/defineJob.ts';
+import { CLOSED_STATUSES, moveToHistory } from '../src/engine/records.ts';
 import { configKey } from '../src/engine/settings.ts';
 import type { SettingDoc } from '../src/db/collections.ts';
 
@@ -57,11 +61,25 @@ export async function deleteInBatches<T extends Document>(
   return deleted;
 }
 
+/** Moves closed dead letters left in `deadLetters` to the history, `batchSize` at a time; returns how many. */
+export async function moveClosedDeadLetters(db: Db, opts: { batchSize: number; maxBatches: number; signal?: AbortSignal }): Promise<number> {
+  const cols = collections(db);
+  const filter: Filter<DeadLetterDoc> = { status: { $in: [...CLOSED_STATUSES] } };
+  let moved = 0;
+  for (let batch = 0; batch < opts.maxBatches && !opts.signal?.aborted; batch++) {
+    const docs = await cols.deadLetters.find(filter).limit(opts.batchSize).toArray();
+    if (docs.length === 0) break;
+    moved += await moveToHistory(cols, docs);
+    if (docs.length < opts.batchSize) break;
+  }
+  return moved;
+}
+
 export function maintenanceCleanupJob(opts: MaintenanceCleanupOptions) {
   const batches = { batchSize: opts.batchSize ?? 1000, maxBatches: opts.maxBatches ?? 50 };
   return defineJob({
     name: 'maintenance.cleanup',
-    description: 'Deletes old run records, claims, slots, expired chat actions, old alert notices and finished one-off jobs.',
+    description: 'Deletes old run records and rollups, claims, slots, expired chat actions, old alert notices and finished one-off jobs; moves closed dead letters to their history.',
     payload: z.object({}),
     schedule: '15 minutes',
     concurrency: 1,
@@ -75,6 +93,7 @@ export function maintenanceCleanupJob(opts: MaintenanceCleanupOptions) {
       const run = { ...batches, signal };
       const targets: Array<[string, Filter<Document>]> = [
         ['jobRuns', { startedAt: { $lt: runsBefore } }],
+        ['runRollups', { minute: { $lt: runsBefore } }],
         ['jobClaims', { at: { $lt: dayAgo } }],
         ['chatActions', { expiresAt: { $lt: dayAgo } }],
         ['rateWindows', { at: { $lt: dayAgo } }],
@@ -98,6 +117,7 @@ export function maintenanceCleanupJob(opts: MaintenanceCleanupOptions) {
       for (const [name, filter] of targets) {
         count(name, await deleteInBatches(db.collection(name), filter, run));
       }
+      count('deadLetterHistory', await moveClosedDeadLetters(db, run));
       log.info({ retentionDays: days }, 'maintenance cleanup done');
     },
   });

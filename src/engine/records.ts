@@ -1,9 +1,11 @@
 /**
  * What the engine writes about attempts: one `jobRuns` document per attempt, and the `deadLetters`
- * entry of a job that used up its retries (idempotent on job id + generation).
+ * entry of a job that used up its retries (idempotent on job id + generation). Closed entries
+ * (`retried`, `deleted`) move to `deadLetterHistory`, so the open queue's size is all that its
+ * counts cost.
  */
-import { ObjectId } from 'mongodb';
-import type { DeadLetterDoc, ErrorInfo, JobRunDoc, RunOutcome, SwitchboardCollections } from '../db/collections.ts';
+import { ObjectId, type Filter } from 'mongodb';
+import type { DeadLetterDoc, DeadLetterStatus, ErrorInfo, JobRunDoc, RunOutcome, SwitchboardCollections } from '../db/collections.ts';
 import { isDuplicateKey } from '../db/insertOnce.ts';
 
 export interface RunStart {
@@ -64,13 +66,18 @@ export type NewDeadLetter = Pick<
 
 /**
  * Writes the DLQ entry of a job's exhausted budget. Writing it twice (a retaken attempt, two
- * processes) leaves one entry; returns it and whether this call created it.
+ * processes) leaves one entry; returns it and whether this call created it. The start-up
+ * reconciler's entry (`reconciled`) is not written for a failure already closed in the history.
  */
 export async function writeDeadLetter(
   cols: SwitchboardCollections,
   entry: NewDeadLetter,
 ): Promise<{ doc: DeadLetterDoc; created: boolean }> {
   const now = new Date();
+  if (entry.reason === 'reconciled') {
+    const closed = await cols.deadLetterHistory.findOne({ jobId: entry.jobId, generation: entry.generation });
+    if (closed) return { doc: closed, created: false };
+  }
   try {
     const res = await cols.deadLetters.findOneAndUpdate(
       { jobId: entry.jobId, generation: entry.generation },
@@ -93,4 +100,30 @@ export async function writeDeadLetter(
     }
     throw err;
   }
+}
+
+export const CLOSED_STATUSES: readonly DeadLetterStatus[] = ['retried', 'deleted'];
+
+/**
+ * Moves closed entries from `deadLetters` to `deadLetterHistory`: copied first, then removed, so a
+ * crash in between leaves a copy in both, which the next move (maintenance.cleanup) finishes.
+ * Returns how many left `deadLetters`.
+ */
+export async function moveToHistory(cols: SwitchboardCollections, docs: DeadLetterDoc[]): Promise<number> {
+  const closed = docs.filter((d) => CLOSED_STATUSES.includes(d.status));
+  if (!closed.length) return 0;
+  try {
+    await cols.deadLetterHistory.insertMany(closed, { ordered: false });
+  } catch (err) {
+    // Copied before: only duplicates are fine.
+    const errors = (err as { writeErrors?: Array<{ code?: number }> }).writeErrors;
+    if (!(errors?.length ? errors.every((e) => e.code === 11000) : isDuplicateKey(err))) throw err;
+  }
+  const res = await cols.deadLetters.deleteMany({ _id: { $in: closed.map((d) => d._id) }, status: { $in: [...CLOSED_STATUSES] } });
+  return res.deletedCount;
+}
+
+/** A dead letter by filter: the open queue first, then the history of closed ones. */
+export async function findDeadLetter(cols: SwitchboardCollections, filter: Filter<DeadLetterDoc>): Promise<DeadLetterDoc | null> {
+  return (await cols.deadLetters.findOne(filter)) ?? cols.deadLetterHistory.findOne(filter);
 }

@@ -2,10 +2,13 @@
  * Dead-letter queue operations: list, show, retry (fresh attempt budget), delete (kept as
  * `deleted` for the audit trail), export as CSV. Whatever is shown (list, show, CSV) has its
  * secrets masked; retry works on the stored document, so the job gets its real payload back.
+ * Open entries live in `deadLetters`; closed ones (`retried`, `deleted`) in `deadLetterHistory`
+ * (a retried entry reaches it with the next maintenance.cleanup), and both are read here.
  */
-import { ObjectId, type Filter } from 'mongodb';
+import { ObjectId, type Collection, type Filter } from 'mongodb';
 import type { Actor, AgendaJobDoc, DeadLetterDoc, SwitchboardCollections } from '../db/collections.ts';
 import type { Engine } from '../engine/engine.ts';
+import { CLOSED_STATUSES, findDeadLetter, moveToHistory } from '../engine/records.ts';
 import { OpsError } from './errors.ts';
 import { parseObjectId } from './ids.ts';
 import { maskSecrets, maskText } from '../util/secrets.ts';
@@ -80,15 +83,37 @@ export class DeadLetters {
     if (q.job) filter.jobName = q.job;
     const limit = Math.min(Math.max(q.limit ?? 20, 1), 500);
     const page = Math.max(q.page ?? 1, 1);
-    const [docs, total] = await Promise.all([
-      this.cols.deadLetters.find(filter).sort({ lastFailedAt: -1 }).skip((page - 1) * limit).limit(limit).toArray(),
-      this.cols.deadLetters.countDocuments(filter),
-    ]);
+    if (!this.closed(q.status)) {
+      const [docs, total] = await Promise.all([
+        this.cols.deadLetters.find(filter).sort({ lastFailedAt: -1 }).skip((page - 1) * limit).limit(limit).toArray(),
+        this.cols.deadLetters.countDocuments(filter),
+      ]);
+      return { items: docs.map((d) => toItem(d, this.secretFieldsOf(d.jobName))), total, page, limit };
+    }
+    // Closed entries: the history, and any not moved there yet; the page is cut from both.
+    const parts = await Promise.all(
+      this.sources(q.status).map((c) => Promise.all([c.find(filter).sort({ lastFailedAt: -1 }).limit(page * limit).toArray(), c.countDocuments(filter)])),
+    );
+    const docs = parts
+      .flatMap(([d]) => d)
+      .sort((a, b) => b.lastFailedAt.getTime() - a.lastFailedAt.getTime())
+      .slice((page - 1) * limit, page * limit);
+    const total = parts.reduce((n, [, c]) => n + c, 0);
     return { items: docs.map((d) => toItem(d, this.secretFieldsOf(d.jobName))), total, page, limit };
   }
 
+  /** Whether a status filter asks for closed entries. */
+  private closed(status: DeadLetterDoc['status'] | undefined): boolean {
+    return !!status && CLOSED_STATUSES.includes(status);
+  }
+
+  /** Where entries of a status are: closed ones in the history first, and not moved yet. */
+  private sources(status: DeadLetterDoc['status'] | undefined): Array<Collection<DeadLetterDoc>> {
+    return this.closed(status) ? [this.cols.deadLetterHistory, this.cols.deadLetters] : [this.cols.deadLetters];
+  }
+
   async show(id: string): Promise<DeadLetterItem & { payload: unknown; stackHead?: string; reason: string }> {
-    const d = await this.cols.deadLetters.findOne({ _id: parseId(id) });
+    const d = await findDeadLetter(this.cols, { _id: parseId(id) });
     if (!d) throw new OpsError('not_found', `No dead letter ${id}.`);
     const secretFields = this.secretFieldsOf(d.jobName);
     return {
@@ -121,7 +146,7 @@ export class DeadLetters {
       return result;
     }
     for (const id of sel.ids ?? []) {
-      const d = await this.cols.deadLetters.findOne({ _id: parseId(id) });
+      const d = await findDeadLetter(this.cols, { _id: parseId(id) });
       if (!d) result.skipped.push({ id, reason: 'not found' });
       else await this.retryOne(d, by, result);
     }
@@ -164,14 +189,21 @@ export class DeadLetters {
     result.done.push(id);
   }
 
+  /** Marks entries `deleted` and moves them to the history (marked first: a retry racing it skips). */
   async delete(ids: string[], by: Actor): Promise<BatchResult> {
     const result: BatchResult = { done: [], skipped: [] };
     for (const id of ids) {
-      const d = await this.cols.deadLetters.findOne({ _id: parseId(id) });
+      const d = await findDeadLetter(this.cols, { _id: parseId(id) });
       if (!d) result.skipped.push({ id, reason: 'not found' });
-      else if (d.status === 'deleted' || d.status === 'retried') result.skipped.push({ id, reason: `already ${d.status}` });
+      else if (this.closed(d.status)) result.skipped.push({ id, reason: `already ${d.status}` });
       else {
-        await this.cols.deadLetters.updateOne({ _id: d._id }, { $set: { status: 'deleted', actedBy: by, actedAt: new Date() } });
+        const set = { status: 'deleted' as const, actedBy: by, actedAt: new Date() };
+        const marked = await this.cols.deadLetters.updateOne({ _id: d._id, status: d.status }, { $set: set });
+        if (marked.modifiedCount === 0) {
+          result.skipped.push({ id, reason: 'changed meanwhile' });
+          continue;
+        }
+        await moveToHistory(this.cols, [{ ...d, ...set }]);
         result.done.push(id);
       }
     }
@@ -183,19 +215,23 @@ export class DeadLetters {
     yield csvLine(['id', 'job', 'status', 'attempts', 'error_class', 'error', 'first_failed_at', 'last_failed_at', 'payload']);
     const filter: Filter<DeadLetterDoc> = { status: q.status ?? { $in: ['pending', 'retry_scheduled'] } };
     if (q.job) filter.jobName = q.job;
-    for await (const d of this.cols.deadLetters.find(filter).sort({ lastFailedAt: -1 }).batchSize(500)) {
-      yield csvLine([
-        String(d._id),
-        d.jobName,
-        d.status,
-        String(d.attempts),
-        d.error.class,
-        maskText(d.error.message),
-        d.firstFailedAt.toISOString(),
-        d.lastFailedAt.toISOString(),
-        JSON.stringify(maskSecrets(d.payload, { secretPaths: this.secretFieldsOf(d.jobName) })) ?? '',
-      ]);
+    for (const col of this.sources(q.status)) {
+      for await (const d of col.find(filter).sort({ lastFailedAt: -1 }).batchSize(500)) yield this.csvRow(d);
     }
+  }
+
+  private csvRow(d: DeadLetterDoc): string {
+    return csvLine([
+      String(d._id),
+      d.jobName,
+      d.status,
+      String(d.attempts),
+      d.error.class,
+      maskText(d.error.message),
+      d.firstFailedAt.toISOString(),
+      d.lastFailedAt.toISOString(),
+      JSON.stringify(maskSecrets(d.payload, { secretPaths: this.secretFieldsOf(d.jobName) })) ?? '',
+    ]);
   }
 }
 

@@ -107,6 +107,17 @@ describe('maintenance.cleanup', () => {
       { _id: 'a:old', jobId: 'x', at: ago(31 * DAY) },
       { _id: 'a:new', jobId: 'y', at: ago(29 * DAY) },
     ] as never[]);
+    await t.db.collection('runRollups').insertMany([
+      { _id: 'seed.job|old|w', job: 'seed.job', minute: ago(31 * DAY), worker: 'w', ok: 1 },
+      { _id: 'seed.job|older|w', job: 'seed.job', minute: ago(40 * DAY), worker: 'w', ok: 1 },
+      { _id: 'seed.job|new|w', job: 'seed.job', minute: ago(29 * DAY), worker: 'w', ok: 1 },
+    ] as never[]);
+    // Closed dead letters still in the open queue (a retried job's success closes its entry in
+    // place; one was copied to the history already when its move was cut short).
+    const dl = (tag: string, status: string) => ({ _id: new ObjectId(), jobId: tag, generation: 0, jobName: 'seed.job', payload: {}, error: { message: 'x', class: 'Error' }, attempts: 1, status, lastFailedAt: ago(DAY), createdAt: ago(DAY) });
+    const halfMoved = dl('dl-half-moved', 'deleted');
+    await t.db.collection('deadLetters').insertMany([dl('dl-pending', 'pending'), dl('dl-scheduled', 'retry_scheduled'), dl('dl-retried', 'retried'), dl('dl-deleted', 'deleted'), halfMoved] as never[]);
+    await t.db.collection('deadLetterHistory').insertOne(halfMoved as never);
     await t.db.collection('alertNotices').insertMany([
       { _id: 'old-notice', key: 'k', episode: 1, kind: 'opened', at: ago(31 * DAY) },
       { _id: 'new-notice', key: 'k', episode: 2, kind: 'opened', at: ago(DAY) },
@@ -124,7 +135,12 @@ describe('maintenance.cleanup', () => {
       alertNotices: 1,
       alertControls: 0,
       agendaJobs: 3,
+      runRollups: 2,
+      deadLetterHistory: 3,
     });
+    expect(await t.db.collection('runRollups').find({}).map((d) => d._id).toArray()).toEqual(['seed.job|new|w']);
+    expect(await tags('deadLetters')).toEqual(['dl-pending', 'dl-scheduled']);
+    expect(await tags('deadLetterHistory')).toEqual(['dl-deleted', 'dl-half-moved', 'dl-retried']);
     expect(await t.db.collection('rateWindows').find({}).map((d) => d._id).toArray()).toEqual(['job:a@2#0']);
     expect(await t.db.collection('concurrencySlots').find({}).map((d) => d._id).toArray()).toEqual(['job:a#1']);
     expect(await t.db.collection('dedupeKeys').find({}).map((d) => d._id).toArray()).toEqual(['a:new']);
