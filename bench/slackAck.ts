@@ -32,6 +32,8 @@ try {
   await app.engine.start({ work: false });
   const slack = await startSlack(app, http);
   const port = await http.listen(0, '127.0.0.1');
+  // Bolt starts in the background; until then /ops gets an instant "still connecting" reply.
+  await slack.connected;
   const url = `http://127.0.0.1:${port}${SLACK_EVENTS_PATH}`;
   const times: number[] = [];
   for (let i = 0; i < REQUESTS; i++) {
