@@ -10,13 +10,13 @@ export default defineRule({
   description: 'Failed attempts of a job type over a window',
   params: z.object({
     threshold: count(10, 'Failures in the window the rule fires above', { int: true }),
-    window: duration('1h', 'Attempts started within this window count; also how long it must stay clear to resolve'),
+    window: duration('1h', 'Attempts that finished within this window (whole minutes) count; also how long it must stay clear to resolve'),
   }),
   clearAfter: (p) => p.window,
   actions: ['retry-dlq', 'pause-job'],
   triage: true,
   async evaluate({ now, params, cols }) {
-    const byJob = await runOutcomesByJob(cols, new Date(now.getTime() - params.window), now, ['failed', 'dead']);
+    const byJob = await runOutcomesByJob(cols, new Date(now.getTime() - params.window), now);
     const out: Breach[] = [];
     for (const [job, c] of byJob) {
       const failed = c.failed + c.dead;

@@ -10,7 +10,7 @@ export default defineRule({
   description: 'Share of failed attempts of a job type over a window (only with enough attempts)',
   params: z.object({
     threshold: count(0.05, 'Failure ratio the rule fires above (0.05 = 5 %)', { max: 1 }),
-    window: duration('15m', 'Attempts started within this window count; also how long it must stay clear to resolve'),
+    window: duration('15m', 'Attempts that finished within this window (whole minutes) count; also how long it must stay clear to resolve'),
     min_attempts: count(20, 'Fewer finished attempts than this in the window never fire', { int: true }),
   }),
   clearAfter: (p) => p.window,

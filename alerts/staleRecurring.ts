@@ -1,9 +1,10 @@
 /**
  * `stale-recurring`: a recurring job (a definition with `schedule`) that has not succeeded within
- * N of its intervals, judged by its last successful run in `jobRuns`.
+ * N of its intervals, judged by its last success in the per-minute rollups (`runRollups`).
  */
 import { z } from 'zod';
 import type { AgendaJobDoc } from '../src/db/collections.ts';
+import { readRollups, type RunRollupDoc } from '../src/engine/rollups.ts';
 import { count, defineRule, duration, type Breach } from '../src/alerting/rule.ts';
 import { fmtDate, truncate } from '../src/chat/reply.ts';
 import { formatDuration, parseDuration } from '../src/util/duration.ts';
@@ -20,6 +21,9 @@ export function intervalMs(job: Partial<Pick<AgendaJobDoc, 'repeatInterval' | 'l
   if (job.lastRunAt && job.nextRunAt && job.nextRunAt > job.lastRunAt) return job.nextRunAt.getTime() - job.lastRunAt.getTime();
   return undefined;
 }
+
+/** When a rollup's last success finished (its minute's start if it does not say). */
+const lastSuccess = (r: Pick<RunRollupDoc, 'minute' | 'lastOkAt'>): Date => r.lastOkAt ?? r.minute;
 
 /** The rule, for alerts/index.ts. */
 export default defineRule({
@@ -48,21 +52,20 @@ export default defineRule({
     if (!recurring.size) return [];
     // One query for every job's successes within its own limit (the widest limit bounds it).
     const widest = Math.max(...[...recurring.values()].map((r) => r.limit));
-    const successes = await cols.jobRuns
-      .find({ jobName: { $in: [...recurring.keys()] }, startedAt: { $gte: new Date(now.getTime() - widest), $lte: now }, outcome: 'success' }, { projection: { jobName: 1, startedAt: 1, finishedAt: 1 } })
-      .toArray();
-    const fine = new Set(successes.filter((s) => now.getTime() - (s.finishedAt ?? s.startedAt).getTime() <= recurring.get(s.jobName)!.limit).map((s) => s.jobName));
+    const successes = await readRollups(cols, new Date(now.getTime() - widest), now, { job: { $in: [...recurring.keys()] }, ok: { $gt: 0 } });
+    const fine = new Set(successes.filter((s) => now.getTime() - lastSuccess(s).getTime() <= recurring.get(s.job)!.limit).map((s) => s.job));
 
     const out: Breach[] = [];
     for (const [name, { job, every, limit }] of recurring) {
       if (fine.has(name)) continue;
       // Never run and not yet overdue: too early to tell, without a query.
       if (!job.lastRunAt && (!job.nextRunAt || now.getTime() - job.nextRunAt.getTime() <= limit)) continue;
-      const last = await cols.jobRuns.findOne({ jobName: name, startedAt: { $lte: now }, outcome: 'success' }, { sort: { jobName: 1, startedAt: -1 }, projection: { startedAt: 1, finishedAt: 1 } });
-      let since = last ? (last.finishedAt ?? last.startedAt) : undefined;
+      const last = await cols.runRollups.findOne({ job: name, minute: { $lte: now }, ok: { $gt: 0 } }, { sort: { job: 1, minute: -1 }, projection: { minute: 1, lastOkAt: 1 } });
+      let since = last ? lastSuccess(last) : undefined;
       if (!since) {
-        const first = await cols.jobRuns.findOne({ jobName: name, startedAt: { $lte: now } }, { sort: { jobName: 1, startedAt: 1 }, projection: { startedAt: 1 } });
-        since = first?.startedAt ?? job.nextRunAt ?? undefined;
+        // Never succeeded: late since its first attempt on record, else since it was first due.
+        const first = await cols.runRollups.findOne({ job: name, minute: { $lte: now } }, { sort: { job: 1, minute: 1 }, projection: { minute: 1 } });
+        since = first?.minute ?? job.nextRunAt ?? undefined;
       }
       if (!since) continue;
       const late = now.getTime() - since.getTime();

@@ -1,10 +1,13 @@
 /**
  * `stuck`: jobs whose lock expired (a dead worker), and attempts running past their timeout while
- * still holding the job's lock (a hung one): locked jobs first (one query on `lockedAt`), then the
- * `running` run records of those that have run for longer than the grace period.
+ * still holding the job's lock (a hung one). Live documents only: the locked jobs (one query on
+ * `lockedAt`); an attempt's start is its job's `lastRunAt` and its timeout its definition's. A job
+ * type not defined in this process is judged by its `running` run record, looked up by job id.
  */
 import { z } from 'zod';
 import { defineRule, duration, type Breach } from '../src/alerting/rule.ts';
+import type { SwitchboardCollections } from '../src/db/collections.ts';
+import { DEFAULT_TIMEOUT_MS } from '../src/engine/attempt.ts';
 import { plural } from '../src/alerting/ruleQueries.ts';
 import { fmtDate } from '../src/chat/reply.ts';
 
@@ -14,6 +17,13 @@ interface Stuck {
   jobId: string;
   since: Date;
   why: 'timeout' | 'lock';
+}
+
+/** The job's current attempt (no newer one started since) from its `running` run record, by job id. */
+async function runningRecord(cols: SwitchboardCollections, jobId: string, lastRunAt: Date): Promise<{ startedAt: Date; timeoutMs: number } | undefined> {
+  const runs = await cols.jobRuns.find({ jobId, outcome: 'running' }, { projection: { startedAt: 1, timeoutMs: 1 } }).toArray();
+  const r = runs.find((run) => lastRunAt.getTime() <= run.startedAt.getTime() + 1000);
+  return r && { startedAt: r.startedAt, timeoutMs: r.timeoutMs ?? 0 };
 }
 
 /** The rule, for alerts/index.ts. */
@@ -26,7 +36,7 @@ export default defineRule({
   }),
   clearAfter: (p) => p.clear_after,
   actions: ['pause-job'],
-  async evaluate({ now, params, cols, lockLifetimeMs }) {
+  async evaluate({ now, params, cols, jobs, lockLifetimeMs }) {
     const t = now.getTime();
     const stuck = new Map<string, Stuck[]>();
     const add = (job: string, s: Stuck) => stuck.set(job, [...(stuck.get(job) ?? []), s]);
@@ -40,18 +50,10 @@ export default defineRule({
       if (j.lockedAt!.getTime() < t - lockLifetimeMs - params.grace) add(j.name, { jobId: String(j._id), since: j.lockedAt!, why: 'lock' });
       else if (j.lastRunAt && j.lastRunAt.getTime() < t - params.grace) longRunning.set(String(j._id), j);
     }
-    if (longRunning.size) {
-      const runs = await cols.jobRuns
-        .find({ jobId: { $in: [...longRunning.keys()] }, outcome: 'running' }, { projection: { jobId: 1, jobName: 1, startedAt: 1, timeoutMs: 1 } })
-        .toArray();
-      for (const r of runs) {
-        const job = longRunning.get(r.jobId)!;
-        // The current attempt (no newer one started since), past its own timeout.
-        const current = !job.lastRunAt || job.lastRunAt.getTime() <= r.startedAt.getTime() + 1000;
-        if (current && r.startedAt.getTime() + (r.timeoutMs ?? 0) + params.grace < t && !stuck.get(r.jobName)?.some((s) => s.jobId === r.jobId)) {
-          add(r.jobName, { jobId: r.jobId, since: r.startedAt, why: 'timeout' });
-        }
-      }
+    for (const [jobId, job] of longRunning) {
+      const def = jobs.get(job.name);
+      const attempt = def ? { startedAt: job.lastRunAt!, timeoutMs: def.timeoutMs ?? DEFAULT_TIMEOUT_MS } : await runningRecord(cols, jobId, job.lastRunAt!);
+      if (attempt && attempt.startedAt.getTime() + attempt.timeoutMs + params.grace < t) add(job.name, { jobId, since: attempt.startedAt, why: 'timeout' });
     }
 
     const out: Breach[] = [];

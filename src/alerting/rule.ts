@@ -1,6 +1,7 @@
 /**
- * `defineRule`: how an alert rule is declared, one file per rule in `alerts/`. A rule reads the
- * database with indexed queries and returns the subjects that breach it, with their facts.
+ * `defineRule`: how an alert rule is declared, one file per rule in `alerts/`. A rule reads live
+ * documents (jobs, open dead letters, breakers) and the per-minute rollups (`runRollups`), never
+ * the history of run records, and returns the subjects that breach it, with their facts.
  *
  * @example
  * export default defineRule({

@@ -1,5 +1,6 @@
 /** Indexed queries several rules share. FerretDB v1 has no $min/$max: oldest-first lookups use sort + limit. */
 import type { SwitchboardCollections } from '../db/collections.ts';
+import { readRollups, totalsByJob } from '../engine/rollups.ts';
 
 /** Finished attempts of one job type by outcome. */
 export interface OutcomeCounts {
@@ -8,19 +9,14 @@ export interface OutcomeCounts {
   dead: number;
 }
 
-/** Finished attempts per job type started in [since, until]: one aggregation on `startedAt`. */
-export async function runOutcomesByJob(cols: SwitchboardCollections, since: Date, until: Date, outcomes = ['success', 'failed', 'dead']): Promise<Map<string, OutcomeCounts>> {
-  const rows = await cols.jobRuns
-    .aggregate<{ _id: { name: string; outcome: keyof OutcomeCounts }; n: number }>([
-      { $match: { startedAt: { $gte: since, $lte: until }, outcome: { $in: outcomes } } },
-      { $group: { _id: { name: '$jobName', outcome: '$outcome' }, n: { $sum: 1 } } },
-    ])
-    .toArray();
+/**
+ * Finished attempts per job type in [since, until], from the per-minute rollups (whole minutes:
+ * the one holding `since` counts); never from the run records.
+ */
+export async function runOutcomesByJob(cols: SwitchboardCollections, since: Date, until: Date): Promise<Map<string, OutcomeCounts>> {
   const out = new Map<string, OutcomeCounts>();
-  for (const r of rows) {
-    const c = out.get(r._id.name) ?? { success: 0, failed: 0, dead: 0 };
-    c[r._id.outcome] += Number(r.n);
-    out.set(r._id.name, c);
+  for (const [job, c] of totalsByJob(await readRollups(cols, since, until))) {
+    if (c.ok + c.failed + c.dead > 0) out.set(job, { success: c.ok, failed: c.failed, dead: c.dead });
   }
   return out;
 }

@@ -138,6 +138,17 @@ describe('stuck', () => {
     expect(out.find((b) => b.subject === 'st.timeout')?.summary).toContain('1 past their timeout');
     expect(out.find((b) => b.subject === 'st.lock')?.summary).toContain('1 with an expired lock');
   });
+
+  it('judges a job type defined here by its definition\'s timeout and the job\'s lastRunAt, without run records', async () => {
+    const db = await fresh();
+    const jobs = [job('st.def.short', { timeoutMs: 60_000 }), job('st.def.default')];
+    const short = agendaJob('st.def.short', { lockedAt: ago(10_000), lastRunAt: ago(minutes(3)) });
+    const long = agendaJob('st.def.default', { lockedAt: ago(10_000), lastRunAt: ago(minutes(3)) });
+    await collections(db).agendaJobs.insertMany([short, long]);
+    const out = await stuck.evaluate(ruleContext(db, now, paramsOf(stuck), { jobs, lockLifetimeMs: 60_000 }));
+    expect(subjects(out)).toEqual(['st.def.short']);
+    expect(out[0].facts).toContainEqual({ label: 'Jobs', value: String(short._id) });
+  });
 });
 
 describe('dlq-growth', () => {
