@@ -134,6 +134,11 @@ export function collections(db: Db): SwitchboardCollections {
 }
 
 const INDEXES: Record<string, IndexDescription[]> = {
+  // One-off jobs that succeeded, moved out of agendaJobs (src/engine/retirement.ts).
+  finishedJobs: [
+    { key: { name: 1, lastFinishedAt: -1 }, name: 'name_lastFinishedAt' },
+    { key: { lastFinishedAt: -1 }, name: 'lastFinishedAt' },
+  ],
   deadLetters: [
     { key: { status: 1, jobName: 1, lastFailedAt: -1 }, name: 'status_job_lastFailed' },
     { key: { jobId: 1, generation: 1 }, name: 'job_generation_unique', unique: true },
