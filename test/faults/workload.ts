@@ -5,9 +5,10 @@
  */
 import { MongoClient, ObjectId, type Db } from 'mongodb';
 import { loadConfig } from '../../src/config.ts';
-import { collections, type DeadLetterDoc, type JobRunDoc } from '../../src/db/collections.ts';
+import { collections, type AgendaJobDoc, type DeadLetterDoc, type JobRunDoc } from '../../src/db/collections.ts';
 import { JobRegistry } from '../../src/engine/defineJob.ts';
 import { Engine } from '../../src/engine/engine.ts';
+import { FINISHED_JOBS } from '../../src/engine/retirement.ts';
 import { silentLogger } from '../../src/log.ts';
 import { httpInvokeJob } from '../../jobs/httpInvoke.ts';
 import { sendJson, startHttpServer, type FakeServer } from '../support/fakeHttp.ts';
@@ -152,7 +153,7 @@ export class Producer {
 
 /** Where every job of `ids` stands. */
 export interface JobsReport {
-  /** Ids with a success run whose Agenda document is settled (unlocked, nothing due). */
+  /** Ids with a success run whose Agenda document is settled (unlocked, nothing due) or retired to `finishedJobs`. */
   finished: string[];
   unfinished: string[];
   deadLetters: DeadLetterDoc[];
@@ -162,11 +163,17 @@ export interface JobsReport {
 /** Reads the jobs, their runs and dead letters back. */
 export async function reportJobs(db: Db, ids: readonly string[]): Promise<JobsReport> {
   const cols = collections(db);
-  const docs = await cols.agendaJobs.find({ _id: { $in: ids.map((id) => new ObjectId(id)) } }).toArray();
+  const byId = { _id: { $in: ids.map((id) => new ObjectId(id)) } };
+  const live = new Map((await cols.agendaJobs.find(byId).toArray()).map((d) => [String(d._id), d]));
+  // A one-off job that succeeded leaves agendaJobs a little later (src/engine/retirement.ts).
+  const retired = new Set((await db.collection<AgendaJobDoc>(FINISHED_JOBS).find(byId, { projection: { _id: 1 } }).toArray()).map((d) => String(d._id)));
   const runs = await cols.jobRuns.find({ jobName: 'http.invoke' }).toArray();
   const succeeded = new Set(runs.filter((r) => r.outcome === 'success').map((r) => r.jobId));
-  const settled = new Set(docs.filter((d) => d.lockedAt == null && d.nextRunAt == null && d.lastFinishedAt != null).map((d) => String(d._id)));
-  const finished = ids.filter((id) => succeeded.has(id) && settled.has(id));
+  const settled = (id: string) => {
+    const d = live.get(id);
+    return d ? d.lockedAt == null && d.nextRunAt == null && d.lastFinishedAt != null : retired.has(id);
+  };
+  const finished = ids.filter((id) => succeeded.has(id) && settled(id));
   const deadLetters = await cols.deadLetters.find({}).toArray();
   return { finished, unfinished: ids.filter((id) => !finished.includes(id)), deadLetters, runs };
 }
