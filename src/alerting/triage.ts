@@ -1,9 +1,11 @@
 /**
- * Triage of a failure alert: the recent errors of the job type (jobRuns, else deadLetters),
+ * Triage of a failure alert: the recent errors of the job type (the per-minute rollups' error
+ * samples, else its open dead letters; never a scan of the run records),
  * grouped by cause class with counts and samples, the runbook's next step, and, when the AI is
  * configured and answers well, its summary and suggested action marked as AI-written.
  */
 import type { ErrorInfo, SwitchboardCollections } from '../db/collections.ts';
+import { recentErrors } from '../engine/rollups.ts';
 import type { AiSummarizer } from './aiSummary.ts';
 import { classifyError, runbookStep, type CauseClass } from './classifier.ts';
 import { redactSecrets } from './redact.ts';
@@ -30,21 +32,16 @@ export interface Triage {
 
 /**
  * The recent failures of several job types at once (one query, not one per alert), newest first:
- * failed/dead runs in [since, until], else the types' pending dead letters.
+ * failed/dead attempts in [since, until] as the rollups sampled them, else the types' pending
+ * dead letters.
  */
 export async function recentErrorsByJob(cols: SwitchboardCollections, jobs: string[], since: Date, until: Date): Promise<Map<string, ErrorInfo[]>> {
-  const out = new Map<string, ErrorInfo[]>(jobs.map((j) => [j, []]));
-  if (!jobs.length) return out;
+  if (!jobs.length) return new Map();
+  const out = await recentErrors(cols, jobs, since, until, SAMPLE_LIMIT);
   const add = (job: string, e: ErrorInfo | undefined) => {
     const list = out.get(job);
     if (e && list && list.length < SAMPLE_LIMIT) list.push(e);
   };
-  const runs = await cols.jobRuns
-    .find({ jobName: { $in: jobs }, startedAt: { $gte: since, $lte: until }, outcome: { $in: ['failed', 'dead'] } }, { projection: { jobName: 1, error: 1 } })
-    .sort({ startedAt: -1 })
-    .limit(SAMPLE_LIMIT * jobs.length)
-    .toArray();
-  for (const r of runs) add(r.jobName, r.error);
   const missing = jobs.filter((j) => !out.get(j)!.length);
   if (missing.length) {
     const dead = await cols.deadLetters

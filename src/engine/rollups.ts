@@ -9,7 +9,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { Db, Filter } from 'mongodb';
-import { collections, registerIndexes, type JobRunDoc, type SwitchboardCollections } from '../db/collections.ts';
+import { collections, registerIndexes, type ErrorInfo, type JobRunDoc, type SwitchboardCollections } from '../db/collections.ts';
 import type { Logger } from '../log.ts';
 import { maskText } from '../util/secrets.ts';
 
@@ -25,7 +25,17 @@ export interface RunRollupDoc extends RollupCounts {
   lastError: string | null;
   /** When the minute's last success finished. */
   lastOkAt: Date | null;
+  /** The minute's failures (failed, dead) by distinct error, masked: the first few distinct ones. */
+  errors: ErrorSample[];
   updatedAt: Date;
+}
+
+/** A distinct error of a minute's failures and how often it happened (triage reads these). */
+export interface ErrorSample {
+  class: string;
+  code?: string;
+  message: string;
+  n: number;
 }
 
 /** What a rollup counts; sums across workers and minutes have the same shape. */
@@ -50,6 +60,8 @@ registerIndexes('runRollups', [
 
 const MINUTE = 60_000;
 const ERROR_MAX = 500;
+/** Distinct errors kept per rollup document; more are counted in `failed`/`dead` only. */
+const ERROR_SAMPLES = 5;
 
 /** The start of the minute holding `t`. */
 export function minuteOf(t: Date | number): Date {
@@ -152,22 +164,7 @@ export class Rollups {
   }
 
   private countRun(r: JobRunDoc): void {
-    this.count(r.jobName, (d) => {
-      if (r.outcome === 'success') {
-        d.ok++;
-        d.lastOkAt = r.finishedAt ?? new Date(this.now());
-      } else if (r.outcome === 'failed' || r.outcome === 'dead' || r.outcome === 'aborted') {
-        d[r.outcome]++;
-      } else return;
-      if (typeof r.durationMs === 'number') {
-        d.durationSum += r.durationMs;
-        d.durationMax = Math.max(d.durationMax, r.durationMs);
-      }
-      if ((r.outcome === 'failed' || r.outcome === 'dead') && r.error) {
-        d.lastErrorClass = r.error.class;
-        d.lastError = maskText(String(r.error.message ?? '')).slice(0, ERROR_MAX);
-      }
-    });
+    if (r.outcome !== 'running') this.count(r.jobName, (d) => addRun(d, r, new Date(this.now())));
   }
 
   private count(job: string, change: (d: Open['doc']) => void): void {
@@ -175,8 +172,7 @@ export class Rollups {
     const _id = rollupId(job, minute, this.opts.worker);
     let o = this.open.get(_id);
     if (!o) {
-      const doc = { _id, job, minute, worker: this.opts.worker, ...emptyCounts(), lastErrorClass: null, lastError: null, lastOkAt: null };
-      o = { doc, version: 0, written: 0, merge: minute.getTime() === this.startMinute };
+      o = { doc: newRollup(job, minute, this.opts.worker), version: 0, written: 0, merge: minute.getTime() === this.startMinute };
       this.open.set(_id, o);
     }
     change(o.doc);
@@ -214,7 +210,36 @@ export class Rollups {
     o.doc.lastErrorClass ??= prev.lastErrorClass;
     o.doc.lastError ??= prev.lastError;
     o.doc.lastOkAt ??= prev.lastOkAt;
+    for (const e of prev.errors ?? []) addSample(o.doc.errors, e);
   }
+}
+
+/** An empty rollup of one job type, minute and worker. */
+export function newRollup(job: string, minute: Date, worker: string): Omit<RunRollupDoc, 'updatedAt'> {
+  return { _id: rollupId(job, minute, worker), job, minute, worker, ...emptyCounts(), lastErrorClass: null, lastError: null, lastOkAt: null, errors: [] };
+}
+
+/** Counts a finished attempt into a rollup (`at`: when it is counted, if the run does not say when it finished). */
+export function addRun(d: Omit<RunRollupDoc, 'updatedAt'>, r: Pick<JobRunDoc, 'outcome' | 'durationMs' | 'error' | 'finishedAt'>, at: Date): void {
+  if (r.outcome === 'running') return;
+  d[r.outcome === 'success' ? 'ok' : r.outcome]++;
+  if (r.outcome === 'success') d.lastOkAt = r.finishedAt ?? at;
+  if (typeof r.durationMs === 'number') {
+    d.durationSum += r.durationMs;
+    d.durationMax = Math.max(d.durationMax, r.durationMs);
+  }
+  if ((r.outcome === 'failed' || r.outcome === 'dead') && r.error) {
+    d.lastErrorClass = r.error.class;
+    d.lastError = maskText(String(r.error.message ?? '')).slice(0, ERROR_MAX);
+    addSample(d.errors, { class: r.error.class, ...(r.error.code ? { code: r.error.code } : {}), message: d.lastError, n: 1 });
+  }
+}
+
+/** Counts `e` into `samples`: with its equal, or as a new one while there is room. */
+function addSample(samples: ErrorSample[], e: ErrorSample): void {
+  const same = samples.find((s) => s.class === e.class && s.code === e.code && s.message === e.message);
+  if (same) same.n += e.n;
+  else if (samples.length < ERROR_SAMPLES) samples.push({ ...e });
 }
 
 /** The rollups of the minutes from the one holding `since` to the one holding `until`, every worker's. */
@@ -230,6 +255,21 @@ export function totalsByJob(docs: RunRollupDoc[], since?: Date): Map<string, Rol
     if (d.minute.getTime() < from) continue;
     const c = out.get(d.job) ?? emptyCounts();
     out.set(d.job, addCounts(c, d));
+  }
+  return out;
+}
+
+/**
+ * Recent failures of these job types from the rollups' error samples, newest minute first, each
+ * sample repeated as often as it happened, at most `limit` per job type.
+ */
+export async function recentErrors(cols: SwitchboardCollections, jobs: string[], since: Date, until: Date, limit: number): Promise<Map<string, ErrorInfo[]>> {
+  const out = new Map<string, ErrorInfo[]>(jobs.map((j) => [j, []]));
+  const docs = await readRollups(cols, since, until, { job: { $in: jobs }, $or: [{ failed: { $gt: 0 } }, { dead: { $gt: 0 } }] });
+  docs.sort((a, b) => b.minute.getTime() - a.minute.getTime());
+  for (const d of docs) {
+    const list = out.get(d.job)!;
+    for (const { n, ...e } of d.errors ?? []) for (let i = 0; i < n && list.length < limit; i++) list.push(e);
   }
   return out;
 }

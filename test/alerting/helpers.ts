@@ -5,7 +5,7 @@ import type { AlertEvent, Notifier } from '../../src/alerting/types.ts';
 import { defineRule, duration, type AlertRule, type Breach, type RuleContext } from '../../src/alerting/rule.ts';
 import { collections, type ErrorInfo, type JobRunDoc, type RunOutcome } from '../../src/db/collections.ts';
 import { JobRegistry, type JobDefinition } from '../../src/engine/defineJob.ts';
-import { emptyCounts, minuteOf, rollupId, type RunRollupDoc } from '../../src/engine/rollups.ts';
+import { addRun, minuteOf, newRollup, rollupId, type RunRollupDoc } from '../../src/engine/rollups.ts';
 import { silentLogger } from '../../src/log.ts';
 
 /** A notifier that records every event it gets. */
@@ -76,24 +76,17 @@ let seedWorker = 0;
  */
 export async function seedRollups(db: Db, runs: JobRunDoc[]): Promise<void> {
   const worker = `seed-${++seedWorker}`;
-  const docs = new Map<string, RunRollupDoc>();
+  const docs = new Map<string, Omit<RunRollupDoc, 'updatedAt'>>();
   const at = (job: string, t: Date) => {
-    const minute = minuteOf(t);
-    const _id = rollupId(job, minute, worker);
-    if (!docs.has(_id)) docs.set(_id, { _id, job, minute, worker, ...emptyCounts(), lastErrorClass: null, lastError: null, lastOkAt: null, updatedAt: new Date() });
-    return docs.get(_id)!;
+    const d = docs.get(rollupId(job, minuteOf(t), worker)) ?? newRollup(job, minuteOf(t), worker);
+    docs.set(d._id, d);
+    return d;
   };
   for (const r of runs) {
     at(r.jobName, r.startedAt).started++;
-    if (r.outcome === 'running' || !r.finishedAt) continue;
-    const d = at(r.jobName, r.finishedAt);
-    d[r.outcome === 'success' ? 'ok' : r.outcome]++;
-    d.durationSum += r.durationMs ?? 0;
-    d.durationMax = Math.max(d.durationMax, r.durationMs ?? 0);
-    if (r.outcome === 'success' && (!d.lastOkAt || d.lastOkAt < r.finishedAt)) d.lastOkAt = r.finishedAt;
-    if (r.error) [d.lastErrorClass, d.lastError] = [r.error.class, r.error.message];
+    if (r.finishedAt) addRun(at(r.jobName, r.finishedAt), r, r.finishedAt);
   }
-  if (docs.size) await collections(db).runRollups.insertMany([...docs.values()]);
+  if (docs.size) await collections(db).runRollups.insertMany([...docs.values()].map((d) => ({ ...d, updatedAt: new Date() })));
 }
 
 /** Always-fine operational settings for rules. */

@@ -8,7 +8,7 @@ import { ObjectId } from 'mongodb';
 import { z } from 'zod';
 import { collections, type JobRunDoc } from '../../src/db/collections.ts';
 import { defineJob } from '../../src/engine/defineJob.ts';
-import { Rollups, minuteOf, readRollups, rollupId, totalsByJob } from '../../src/engine/rollups.ts';
+import { Rollups, minuteOf, readRollups, recentErrors, rollupId, totalsByJob } from '../../src/engine/rollups.ts';
 import { silentLogger } from '../../src/log.ts';
 import type { StatusData } from '../../src/ops/status.ts';
 import { asUser, startTestApp } from '../support/app.ts';
@@ -82,6 +82,10 @@ describe('Rollups', () => {
       lastErrorClass: 'HttpError',
       lastError: 'HTTP 401 for https://x.io/?token=[redacted]',
       lastOkAt: new Date(T0 + 1000),
+      errors: [
+        { class: 'HttpError', message: 'HTTP 500', n: 1 },
+        { class: 'HttpError', message: 'HTTP 401 for https://x.io/?token=[redacted]', n: 1 },
+      ],
     });
     expect(await doc('b.job', T0, 'w1')).toMatchObject({ started: 1, aborted: 1, ok: 0, durationSum: 5 });
     await rollups.stop();
@@ -95,7 +99,7 @@ describe('Rollups', () => {
     await rollups.flush();
     events.emit('run', run('c.job', 'failed', 10, 'boom'));
     await rollups.flush();
-    expect(await doc('c.job', T0, 'w2')).toMatchObject({ failed: 2 });
+    expect(await doc('c.job', T0, 'w2')).toMatchObject({ failed: 2, errors: [{ class: 'HttpError', message: 'boom', n: 2 }] });
     clock.now = T0 + 61_000;
     events.emit('run', run('c.job', 'success', 10));
     await rollups.stop();
@@ -114,7 +118,19 @@ describe('Rollups', () => {
     second.events.emit('run', run('d.job', 'failed', 10, 'boom'));
     second.events.emit('run', run('d.job', 'success', 10));
     await second.rollups.stop();
-    expect(await doc('d.job', T0, 'w3')).toMatchObject({ failed: 2, ok: 1 });
+    expect(await doc('d.job', T0, 'w3')).toMatchObject({ failed: 2, ok: 1, errors: [{ message: 'boom', n: 2 }] });
+  });
+
+  it('keeps the first five distinct errors of a minute with their counts; triage reads them newest first', async () => {
+    const { events, clock, rollups } = writer('w6');
+    for (let i = 0; i < 14; i++) events.emit('run', run('f.job', 'failed', 10, `error ${i % 7}`));
+    clock.now = T0 + 60_000;
+    events.emit('run', run('f.job', 'dead', 10, 'newest'));
+    await rollups.stop();
+    expect((await doc('f.job', T0, 'w6'))?.errors.map((e) => [e.message, e.n])).toEqual([0, 1, 2, 3, 4].map((i) => [`error ${i}`, 2]));
+    const errors = await recentErrors(collections(t.db), ['f.job', 'g.job'], new Date(T0), new Date(T0 + 60_000), 4);
+    expect(errors.get('f.job')?.map((e) => e.message)).toEqual(['newest', 'error 0', 'error 0', 'error 1']);
+    expect(errors.get('g.job')).toEqual([]);
   });
 
   it('sums workers and whole minutes from the one holding `since`', async () => {
