@@ -61,6 +61,9 @@ setTimeout(() => {
 }, boundS * 1000).unref();
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
 
+// What serve runs: the checkout as it is now (others may commit while this runs).
+const commit = git(['log', '-1', '--oneline']);
+const dirtyFiles = git(['status', '--porcelain', '--untracked-files=no']).split('\n').filter(Boolean).length;
 const bench = await benchDb('bench_idle');
 const db = bench.db;
 let provider: SlowProvider | undefined;
@@ -144,8 +147,8 @@ try {
   const figures = {
     bench: 'idle',
     server: bench.source,
-    commit: git(['log', '-1', '--oneline']),
-    dirtyFiles: git(['status', '--porcelain', '--untracked-files=no']).split('\n').filter(Boolean).length,
+    commit,
+    dirtyFiles,
     node: process.version,
     cpus: os.cpus().length,
     jobsSeeded: JOBS,
