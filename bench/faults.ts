@@ -16,7 +16,7 @@ import path from 'node:path';
 import { startRestartableMongo } from '../test/support/restartableMongo.ts';
 import { waitFor } from '../test/support/waitFor.ts';
 import { deathNote, percentile, pollUntil, probe, startServe, type ServeProcess } from '../test/faults/cluster.ts';
-import { duplicateCalls, killMidCall, Producer, SlowProvider, waitForJobs, type Kill, type ProviderCall } from '../test/faults/workload.ts';
+import { duplicateCalls, jobStory, killMidCall, Producer, SlowProvider, waitForJobs, type Kill, type ProviderCall } from '../test/faults/workload.ts';
 
 const num = (name: string, def: number) => Number(process.env[name] ?? def);
 const KILLS = num('BENCH_KILLS', 20);
@@ -161,6 +161,14 @@ try {
     outage: phase2,
     deaths,
     notMidCall,
+    deadLetters: [...report.deadLetters, ...outageReport.deadLetters.filter((d) => !report.deadLetters.some((e) => e.jobId === d.jobId))].map((d) => ({
+      key: producer.keyOf.get(d.jobId) ?? d.jobId,
+      reason: d.reason,
+      attempts: d.attempts,
+      error: d.error.message.slice(0, 200),
+      calls: provider.counts().get(producer.keyOf.get(d.jobId) ?? '') ?? 0,
+      story: jobStory(producer.keyOf.get(d.jobId) ?? d.jobId, { producer, provider, runs: outageReport.runs, marks: kills.map((k) => ({ what: `kill ${k.victim}`, at: k.at })) }),
+    })),
   };
   console.log(`\nSIGKILL of one of two workers (${mongo.kind}, lock ${LOCK_MS} ms, lease ${LEASE_MS} ms, poll ${POLL_MS} ms, calls ${CALL_MS} ms; load ${figures.loadavg.join(' ')})`);
   console.table({
@@ -185,6 +193,7 @@ try {
     '/readyz 200 after the database returned, s': phase2.readyz200AfterS,
   });
   for (const d of deaths) console.log(`death: ${d.slice(0, 600)}`);
+  for (const d of figures.deadLetters) console.log(`dead letter: ${d.key} after ${d.attempts} attempts and ${d.calls} calls (${d.reason}): ${d.error}\n  ${JSON.stringify(d.story)}`);
   console.log(JSON.stringify(figures));
 } finally {
   stopping = true;

@@ -178,9 +178,16 @@ export async function reportJobs(db: Db, ids: readonly string[]): Promise<JobsRe
   return { finished, unfinished: ids.filter((id) => !finished.includes(id)), deadLetters, runs };
 }
 
-/** Polls `reportJobs` until every job finished or `timeoutMs` passed; returns the last report. */
+/**
+ * Polls `reportJobs` until every job finished or is dead-lettered (it will not finish then), or
+ * `timeoutMs` passed; returns the last report.
+ */
 export function waitForJobs(db: Db, ids: readonly string[], timeoutMs: number): Promise<JobsReport> {
-  return pollUntil(() => reportJobs(db, ids), (r) => r.unfinished.length === 0, timeoutMs, 500);
+  const over = (r: JobsReport) => {
+    const dead = new Set(r.deadLetters.map((d) => d.jobId));
+    return r.unfinished.every((id) => dead.has(id));
+  };
+  return pollUntil(() => reportJobs(db, ids), over, timeoutMs, 500);
 }
 
 /** Attempts of `worker` that never recorded an outcome (it died running them). */
