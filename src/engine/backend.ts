@@ -169,6 +169,7 @@ export class SwitchboardRepository extends MongoJobRepository {
     const id = String(job._id);
     const held = this.held.get(id);
     if (!held) return super.saveJobState(job, options);
+    if (held.started && job.lockedAt) return this.touch(id, job, options);
     if (!held.started) {
       held.started = true;
       const now = new Date();
@@ -200,6 +201,18 @@ export class SwitchboardRepository extends MongoJobRepository {
       this.due.finished();
       if (job.nextRunAt) this.due.wake(new Date(job.nextRunAt));
     }
+  }
+
+  /**
+   * `job.touch()` while the run goes on (Agenda clears lockedAt only before the final save):
+   * renews the lock, keeps the job held.
+   */
+  private async touch(id: string, job: JobParameters, options?: SaveOptions): Promise<void> {
+    const res = await this.collection.updateOne(
+      { _id: new ObjectId(id), lastRunAt: job.lastRunAt ?? null },
+      { $set: { lockedAt: new Date(), progress: job.progress ?? null, lastModifiedBy: options?.lastModifiedBy ?? null } },
+    );
+    if (res.matchedCount !== 1) throw new LockLostError(`job ${id} was taken by another worker while it ran here`);
   }
 
   /** True when the save landed on our run (false: another worker took the job meanwhile). */

@@ -37,6 +37,8 @@ export interface DueJobsOptions {
 /** Due jobs looked at per free slot: claims lost to other workers move on to the next ones. */
 const LOOK_AHEAD = 2;
 const LOOK_AHEAD_EXTRA = 10;
+/** How far apart two hosts' clocks may be when the first marker read is judged by its time. */
+const SIGNAL_SKEW_MS = 5_000;
 
 export class DueJobs {
   private readonly opts: DueJobsOptions;
@@ -119,7 +121,9 @@ export class DueJobs {
     if (now - this.signalReadAt < this.opts.processEveryMs / 2) return false;
     this.signalReadAt = now;
     const signal = await this.opts.readSignal();
-    const changed = this.signal !== undefined && signal !== this.signal;
+    // The first read has nothing to compare with: an enqueue stamped after our last scan (give or
+    // take clock skew between hosts) may not have been seen.
+    const changed = this.signal === undefined ? signal > this.lastScanAt - SIGNAL_SKEW_MS : signal !== this.signal;
     this.signal = signal;
     return changed;
   }
@@ -132,7 +136,9 @@ export class DueJobs {
     const names = total > 0 ? [...capacity].filter(([, free]) => free > 0).map(([n]) => n) : [];
     const quiet = this.quietMs();
     if (names.length === 0) {
-      // Nothing can be taken now; a job finishing or a hold lifting brings the next ask.
+      // No room now: unknown whether anything is due, so the next job to finish here (or a
+      // hold lifting) makes the next ask scan.
+      this.leftBehind = true;
       this.scanAfter = this.opts.anyHeld() ? 0 : started + quiet;
       return;
     }
@@ -231,6 +237,10 @@ export function toJobParameters(doc: AgendaJobDoc): JobParameters {
     disabled: opt(d.disabled as boolean | null),
     progress: opt(d.progress as number | null),
     lastModifiedBy: opt(d.lastModifiedBy as string | null),
+    fork: opt(d.fork as boolean | null),
+    unique: opt(d.unique as JobParameters['unique'] | null),
+    uniqueOpts: opt(d.uniqueOpts as JobParameters['uniqueOpts'] | null),
+    debounceStartedAt: opt(d.debounceStartedAt as Date | null),
     startDate: opt(d.startDate as Date | null),
     endDate: opt(d.endDate as Date | null),
     skipDays: opt(d.skipDays as JobParameters['skipDays'] | null),
