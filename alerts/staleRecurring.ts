@@ -4,7 +4,8 @@
  */
 import { z } from 'zod';
 import type { AgendaJobDoc } from '../src/db/collections.ts';
-import { readRollups, type RunRollupDoc } from '../src/engine/rollups.ts';
+import type { RunRollupDoc } from '../src/engine/rollups.ts';
+import { edgeRollup, readRollups } from '../src/engine/rollupStore.ts';
 import { count, defineRule, duration, type Breach } from '../src/alerting/rule.ts';
 import { fmtDate, truncate } from '../src/chat/reply.ts';
 import { formatDuration, parseDuration } from '../src/util/duration.ts';
@@ -60,11 +61,11 @@ export default defineRule({
       if (fine.has(name)) continue;
       // Never run and not yet overdue: too early to tell, without a query.
       if (!job.lastRunAt && (!job.nextRunAt || now.getTime() - job.nextRunAt.getTime() <= limit)) continue;
-      const last = await cols.runRollups.findOne({ job: name, minute: { $lte: now }, ok: { $gt: 0 } }, { sort: { job: 1, minute: -1 }, projection: { minute: 1, lastOkAt: 1 } });
+      const last = await edgeRollup(cols, { job: name, minute: { $lte: now }, ok: { $gt: 0 } }, -1);
       let since = last ? lastSuccess(last) : undefined;
       if (!since) {
         // Never succeeded: late since its first attempt on record, else since it was first due.
-        const first = await cols.runRollups.findOne({ job: name, minute: { $lte: now } }, { sort: { job: 1, minute: 1 }, projection: { minute: 1 } });
+        const first = await edgeRollup(cols, { job: name, minute: { $lte: now } }, 1);
         since = first?.minute ?? job.nextRunAt ?? undefined;
       }
       if (!since) continue;

@@ -2,7 +2,7 @@
  * `maintenance.cleanup`: retention, since FerretDB v1 has no TTL indexes. Every 15 minutes it
  * deletes, in batches by `_id`:
  * - `jobRuns` started before the run retention (JOB_RUNS_RETENTION_DAYS, or the runtime setting
- *   `runs.retention_days`), and the per-minute `runRollups` of minutes before it;
+ *   `runs.retention_days`), and the rollups (`runRollupsHourly`, `runRollups`) of times before it;
  * - `jobClaims` older than a day (a claim only matters while its job is being locked);
  * - `chatActions` (buttons and their uses) that expired more than a day ago;
  * - finished one-off `agendaJobs` older than the run retention that never failed for good: a
@@ -10,15 +10,18 @@
  * - flow-control slots (`rateWindows`, expired `concurrencySlots`, `breakerTrials`) older than a
  *   day, `dedupeKeys` older than 30 days (the longest dedupe window that holds), and the alert
  *   notices and operator controls older than the run retention.
- * It also moves closed dead letters (`retried`, `deleted`) still in `deadLetters` to
- * `deadLetterHistory` (a retried job's success closes its entry in place; a crash may leave one).
- * Each collection's deletions are counted on the run (`ctx.count`), the moves as `deadLetterHistory`.
+ * It also folds per-minute rollups older than a couple of hours into hourly ones
+ * (src/engine/rollupStore.ts), and moves closed dead letters (`retried`, `deleted`) still in
+ * `deadLetters` to `deadLetterHistory` (a retried job's success closes its entry in place; a crash
+ * may leave one). Each collection's deletions are counted on the run (`ctx.count`), the folded
+ * minutes as `rollupMinutesFolded`, the moved dead letters as `deadLetterHistory`.
  */
 import type { Collection, Db, Document, Filter } from 'mongodb';
 import { z } from 'zod';
 import { collections, type DeadLetterDoc } from '../src/db/collections.ts';
 import { defineJob } from '../src/engine/defineJob.ts';
 import { CLOSED_STATUSES, moveToHistory } from '../src/engine/records.ts';
+import { foldOldMinutes } from '../src/engine/rollupStore.ts';
 import { configKey } from '../src/engine/settings.ts';
 import type { SettingDoc } from '../src/db/collections.ts';
 
@@ -79,7 +82,7 @@ export function maintenanceCleanupJob(opts: MaintenanceCleanupOptions) {
   const batches = { batchSize: opts.batchSize ?? 1000, maxBatches: opts.maxBatches ?? 50 };
   return defineJob({
     name: 'maintenance.cleanup',
-    description: 'Deletes old run records and rollups, claims, slots, expired chat actions, old alert notices and finished one-off jobs; moves closed dead letters to their history.',
+    description: 'Deletes old run records and rollups, claims, slots, expired chat actions, old alert notices and finished one-off jobs; folds old minute rollups into hours; moves closed dead letters to their history.',
     payload: z.object({}),
     schedule: '15 minutes',
     concurrency: 1,
@@ -93,6 +96,7 @@ export function maintenanceCleanupJob(opts: MaintenanceCleanupOptions) {
       const run = { ...batches, signal };
       const targets: Array<[string, Filter<Document>]> = [
         ['jobRuns', { startedAt: { $lt: runsBefore } }],
+        ['runRollupsHourly', { minute: { $lt: runsBefore } }],
         ['runRollups', { minute: { $lt: runsBefore } }],
         ['jobClaims', { at: { $lt: dayAgo } }],
         ['chatActions', { expiresAt: { $lt: dayAgo } }],
@@ -117,6 +121,7 @@ export function maintenanceCleanupJob(opts: MaintenanceCleanupOptions) {
       for (const [name, filter] of targets) {
         count(name, await deleteInBatches(db.collection(name), filter, run));
       }
+      count('rollupMinutesFolded', await foldOldMinutes(collections(db), new Date(now), { maxHours: batches.maxBatches, signal }));
       count('deadLetterHistory', await moveClosedDeadLetters(db, run));
       log.info({ retentionDays: days }, 'maintenance cleanup done');
     },

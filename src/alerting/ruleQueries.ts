@@ -1,6 +1,6 @@
 /** Indexed queries several rules share. FerretDB v1 has no $min/$max: oldest-first lookups use sort + limit. */
 import type { SwitchboardCollections } from '../db/collections.ts';
-import { readRollups, totalsByJob } from '../engine/rollups.ts';
+import { readRollups, totalsByJob } from '../engine/rollupStore.ts';
 
 /** Finished attempts of one job type by outcome. */
 export interface OutcomeCounts {

@@ -5,7 +5,7 @@
  * configured and answers well, its summary and suggested action marked as AI-written.
  */
 import type { ErrorInfo, SwitchboardCollections } from '../db/collections.ts';
-import { recentErrors } from '../engine/rollups.ts';
+import { recentErrors } from '../engine/rollupStore.ts';
 import type { AiSummarizer } from './aiSummary.ts';
 import { classifyError, runbookStep, type CauseClass } from './classifier.ts';
 import { redactSecrets } from './redact.ts';

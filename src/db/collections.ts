@@ -89,6 +89,8 @@ export interface SwitchboardCollections {
   deadLetterHistory: Collection<DeadLetterDoc>;
   jobRuns: Collection<JobRunDoc>;
   runRollups: Collection<RunRollupDoc>;
+  /** Rollups of whole hours, folded from `runRollups` (src/engine/rollupStore.ts). */
+  runRollupsHourly: Collection<RunRollupDoc>;
   auditLog: Collection<AuditDoc>;
   settings: Collection<SettingDoc>;
   agendaJobs: Collection<AgendaJobDoc>;
@@ -127,6 +129,7 @@ export function collections(db: Db): SwitchboardCollections {
     deadLetterHistory: db.collection<DeadLetterDoc>('deadLetterHistory'),
     jobRuns: db.collection<JobRunDoc>('jobRuns'),
     runRollups: db.collection<RunRollupDoc>('runRollups'),
+    runRollupsHourly: db.collection<RunRollupDoc>('runRollupsHourly'),
     auditLog: db.collection<AuditDoc>('auditLog'),
     settings: db.collection<SettingDoc>('settings'),
     agendaJobs: db.collection<AgendaJobDoc>('agendaJobs'),

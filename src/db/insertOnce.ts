@@ -19,3 +19,18 @@ export async function insertOnce<T extends Document>(col: Collection<T>, doc: Op
     throw err;
   }
 }
+
+/**
+ * Inserts `docs` (unordered); one whose `_id` exists already is left as it is. For copies that a
+ * retry may write again (a move cut short by a crash). Returns how many this call inserted.
+ */
+export async function insertManyOnce<T extends Document>(col: Collection<T>, docs: Array<OptionalUnlessRequiredId<T>>): Promise<number> {
+  if (!docs.length) return 0;
+  try {
+    return (await col.insertMany(docs, { ordered: false })).insertedCount;
+  } catch (err) {
+    const errors = (err as { writeErrors?: Array<{ code?: number }>; insertedCount?: number }).writeErrors;
+    if (!(errors?.length ? errors.every((e) => e.code === 11000) : isDuplicateKey(err))) throw err;
+    return docs.length - (errors?.length ?? docs.length);
+  }
+}

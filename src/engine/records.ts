@@ -6,7 +6,7 @@
  */
 import { ObjectId, type Filter } from 'mongodb';
 import type { DeadLetterDoc, DeadLetterStatus, ErrorInfo, JobRunDoc, RunOutcome, SwitchboardCollections } from '../db/collections.ts';
-import { isDuplicateKey } from '../db/insertOnce.ts';
+import { insertManyOnce, isDuplicateKey } from '../db/insertOnce.ts';
 
 export interface RunStart {
   jobId: string;
@@ -112,13 +112,7 @@ export const CLOSED_STATUSES: readonly DeadLetterStatus[] = ['retried', 'deleted
 export async function moveToHistory(cols: SwitchboardCollections, docs: DeadLetterDoc[]): Promise<number> {
   const closed = docs.filter((d) => CLOSED_STATUSES.includes(d.status));
   if (!closed.length) return 0;
-  try {
-    await cols.deadLetterHistory.insertMany(closed, { ordered: false });
-  } catch (err) {
-    // Copied before: only duplicates are fine.
-    const errors = (err as { writeErrors?: Array<{ code?: number }> }).writeErrors;
-    if (!(errors?.length ? errors.every((e) => e.code === 11000) : isDuplicateKey(err))) throw err;
-  }
+  await insertManyOnce(cols.deadLetterHistory, closed);
   const res = await cols.deadLetters.deleteMany({ _id: { $in: closed.map((d) => d._id) }, status: { $in: [...CLOSED_STATUSES] } });
   return res.deletedCount;
 }

@@ -6,10 +6,11 @@
  * read-then-write-back updates have one writer per document, and no `$max` is needed.
  * An outcome counts in the minute this process learned it (the run's end), so only the current
  * minute is ever written; the minute that just ended is written once more when it ends.
+ * Reading them, and folding old minutes into hours: rollupStore.ts.
  */
 import type { EventEmitter } from 'node:events';
-import type { Db, Filter } from 'mongodb';
-import { collections, registerIndexes, type ErrorInfo, type JobRunDoc, type SwitchboardCollections } from '../db/collections.ts';
+import type { Db } from 'mongodb';
+import { collections, registerIndexes, type JobRunDoc, type SwitchboardCollections } from '../db/collections.ts';
 import type { Logger } from '../log.ts';
 import { maskText } from '../util/secrets.ts';
 
@@ -236,40 +237,8 @@ export function addRun(d: Omit<RunRollupDoc, 'updatedAt'>, r: Pick<JobRunDoc, 'o
 }
 
 /** Counts `e` into `samples`: with its equal, or as a new one while there is room. */
-function addSample(samples: ErrorSample[], e: ErrorSample): void {
+export function addSample(samples: ErrorSample[], e: ErrorSample): void {
   const same = samples.find((s) => s.class === e.class && s.code === e.code && s.message === e.message);
   if (same) same.n += e.n;
   else if (samples.length < ERROR_SAMPLES) samples.push({ ...e });
-}
-
-/** The rollups of the minutes from the one holding `since` to the one holding `until`, every worker's. */
-export async function readRollups(cols: SwitchboardCollections, since: Date, until: Date, filter: Filter<RunRollupDoc> = {}): Promise<RunRollupDoc[]> {
-  return cols.runRollups.find({ ...filter, minute: { $gte: minuteOf(since), $lte: until } }).toArray();
-}
-
-/** Sums per job type, of the rollups from the minute holding `since` on (all of them by default). */
-export function totalsByJob(docs: RunRollupDoc[], since?: Date): Map<string, RollupCounts> {
-  const from = since ? minuteOf(since).getTime() : -Infinity;
-  const out = new Map<string, RollupCounts>();
-  for (const d of docs) {
-    if (d.minute.getTime() < from) continue;
-    const c = out.get(d.job) ?? emptyCounts();
-    out.set(d.job, addCounts(c, d));
-  }
-  return out;
-}
-
-/**
- * Recent failures of these job types from the rollups' error samples, newest minute first, each
- * sample repeated as often as it happened, at most `limit` per job type.
- */
-export async function recentErrors(cols: SwitchboardCollections, jobs: string[], since: Date, until: Date, limit: number): Promise<Map<string, ErrorInfo[]>> {
-  const out = new Map<string, ErrorInfo[]>(jobs.map((j) => [j, []]));
-  const docs = await readRollups(cols, since, until, { job: { $in: jobs }, $or: [{ failed: { $gt: 0 } }, { dead: { $gt: 0 } }] });
-  docs.sort((a, b) => b.minute.getTime() - a.minute.getTime());
-  for (const d of docs) {
-    const list = out.get(d.job)!;
-    for (const { n, ...e } of d.errors ?? []) for (let i = 0; i < n && list.length < limit; i++) list.push(e);
-  }
-  return out;
 }

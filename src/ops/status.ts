@@ -7,7 +7,7 @@
 import type { Document } from 'mongodb';
 import type { SwitchboardCollections } from '../db/collections.ts';
 import type { JobRegistry } from '../engine/defineJob.ts';
-import { readRollups, totalsByJob } from '../engine/rollups.ts';
+import { readRollups, totalsByJob } from '../engine/rollupStore.ts';
 import type { SettingsStore, SwitchState } from '../engine/settings.ts';
 import { maskSecrets } from '../util/secrets.ts';
 

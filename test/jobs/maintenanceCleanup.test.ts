@@ -6,6 +6,7 @@ import { startEngine, nextEvent } from '../support/engine.ts';
 import { deleteInBatches, maintenanceCleanupJob, RETENTION_SETTING } from '../../jobs/maintenanceCleanup.ts';
 import { configKey } from '../../src/engine/settings.ts';
 import type { JobRunDoc } from '../../src/db/collections.ts';
+import { newRollup } from '../../src/engine/rollups.ts';
 import type { Engine } from '../../src/engine/engine.ts';
 
 const DAY = 24 * 3600_000;
@@ -107,10 +108,19 @@ describe('maintenance.cleanup', () => {
       { _id: 'a:old', jobId: 'x', at: ago(31 * DAY) },
       { _id: 'a:new', jobId: 'y', at: ago(29 * DAY) },
     ] as never[]);
-    await t.db.collection('runRollups').insertMany([
+    await t.db.collection('runRollupsHourly').insertMany([
       { _id: 'seed.job|old|w', job: 'seed.job', minute: ago(31 * DAY), worker: 'w', ok: 1 },
       { _id: 'seed.job|older|w', job: 'seed.job', minute: ago(40 * DAY), worker: 'w', ok: 1 },
       { _id: 'seed.job|new|w', job: 'seed.job', minute: ago(29 * DAY), worker: 'w', ok: 1 },
+    ] as never[]);
+    // Minutes of an hour four hours ago are folded into it; the last hour's minutes stay.
+    const hourStart = Math.floor((Date.now() - 4 * 3600_000) / 3600_000) * 3600_000;
+    const minute = (job: string, t: number, ok: number) => ({ ...newRollup(job, new Date(t), 'w'), ok, started: ok, updatedAt: new Date() });
+    await t.db.collection('runRollups').insertMany([
+      minute('seed.job', hourStart + 60_000, 2),
+      minute('seed.job', hourStart + 59 * 60_000, 3),
+      minute('seed.other', hourStart, 1),
+      minute('seed.job', Math.floor(Date.now() / 60_000) * 60_000 - 30 * 60_000, 4),
     ] as never[]);
     // Closed dead letters still in the open queue (a retried job's success closes its entry in
     // place; one was copied to the history already when its move was cut short).
@@ -135,10 +145,14 @@ describe('maintenance.cleanup', () => {
       alertNotices: 1,
       alertControls: 0,
       agendaJobs: 3,
-      runRollups: 2,
+      runRollupsHourly: 2,
+      runRollups: 0,
+      rollupMinutesFolded: 3,
       deadLetterHistory: 3,
     });
-    expect(await t.db.collection('runRollups').find({}).map((d) => d._id).toArray()).toEqual(['seed.job|new|w']);
+    expect(await t.db.collection('runRollups').countDocuments({ job: { $in: ['seed.job', 'seed.other'] } })).toBe(1);
+    const hours = await t.db.collection('runRollupsHourly').find({ minute: new Date(hourStart) }).sort({ job: 1 }).toArray();
+    expect(hours.map((h) => [h.job, h.ok, h.started])).toEqual([['seed.job', 5, 5], ['seed.other', 1, 1]]);
     expect(await tags('deadLetters')).toEqual(['dl-pending', 'dl-scheduled']);
     expect(await tags('deadLetterHistory')).toEqual(['dl-deleted', 'dl-half-moved', 'dl-retried']);
     expect(await t.db.collection('rateWindows').find({}).map((d) => d._id).toArray()).toEqual(['job:a@2#0']);
