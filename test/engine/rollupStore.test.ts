@@ -7,14 +7,19 @@ import { MINUTE_ROLLUPS_KEEP_MS, edgeRollup, foldHours, foldOldMinutes, hourOf, 
 import { useTestDb, type TestDb } from '../support/mongo.ts';
 
 let t: TestDb;
-let n = 0;
+const made: Db[] = [];
 beforeAll(async () => {
   t = await useTestDb('rstore');
 });
 afterAll(async () => {
-  await t.db.dropDatabase().catch(() => {});
+  for (const db of made) await db.dropDatabase().catch(() => {});
 });
-const fresh = (): Db => t.client.db(`${t.dbName}_${++n}`);
+/** A fresh database per case, on the file's client. */
+const fresh = (): Db => {
+  const db = t.client.db(`${t.dbName}_${made.length}`);
+  made.push(db);
+  return db;
+};
 
 const now = new Date();
 const thisHour = hourOf(now).getTime();
