@@ -92,6 +92,7 @@ try {
     resumeAllMs.push(Math.max(...again) - k.at);
   }
   const dups = duplicateCalls(provider, kills);
+  const killMarks = kills.map((k) => ({ what: `kill ${k.victim}`, at: k.at }));
   const killCalls = provider.items.length;
   const stallS = longestStall(provider.items, producer.enqueuedAt, t0, Date.now()) / 1000;
   const phase1 = {
@@ -161,13 +162,17 @@ try {
     outage: phase2,
     deaths,
     notMidCall,
+    unexplainedDuplicates: dups
+      .filter((d) => d.calls > 1 + d.inFlightAt)
+      .slice(0, 5)
+      .map((d) => ({ ...d, story: jobStory(d.key, { producer, provider, runs: outageReport.runs, marks: killMarks }) })),
     deadLetters: [...report.deadLetters, ...outageReport.deadLetters.filter((d) => !report.deadLetters.some((e) => e.jobId === d.jobId))].map((d) => ({
       key: producer.keyOf.get(d.jobId) ?? d.jobId,
       reason: d.reason,
       attempts: d.attempts,
       error: d.error.message.slice(0, 200),
       calls: provider.counts().get(producer.keyOf.get(d.jobId) ?? '') ?? 0,
-      story: jobStory(producer.keyOf.get(d.jobId) ?? d.jobId, { producer, provider, runs: outageReport.runs, marks: kills.map((k) => ({ what: `kill ${k.victim}`, at: k.at })) }),
+      story: jobStory(producer.keyOf.get(d.jobId) ?? d.jobId, { producer, provider, runs: outageReport.runs, marks: killMarks }),
     })),
   };
   console.log(`\nSIGKILL of one of two workers (${mongo.kind}, lock ${LOCK_MS} ms, lease ${LEASE_MS} ms, poll ${POLL_MS} ms, calls ${CALL_MS} ms; load ${figures.loadavg.join(' ')})`);
@@ -193,6 +198,7 @@ try {
     '/readyz 200 after the database returned, s': phase2.readyz200AfterS,
   });
   for (const d of deaths) console.log(`death: ${d.slice(0, 600)}`);
+  for (const d of figures.unexplainedDuplicates) console.log(`duplicate not caught by a kill: ${d.key}, ${d.calls} calls\n  ${JSON.stringify(d.story)}`);
   for (const d of figures.deadLetters) console.log(`dead letter: ${d.key} after ${d.attempts} attempts and ${d.calls} calls (${d.reason}): ${d.error}\n  ${JSON.stringify(d.story)}`);
   console.log(JSON.stringify(figures));
 } finally {

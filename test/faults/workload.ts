@@ -82,13 +82,15 @@ export class SlowProvider extends Recorder<ProviderCall> {
     const call: ProviderCall = { key: decodeURIComponent(m[1]), startedAt: Date.now(), answered: false };
     this.open.add(call);
     const end = () => {
+      clearTimeout(timer);
+      this.timers.delete(timer);
       if (!this.open.delete(call)) return;
       call.endedAt = Date.now();
       this.emit('change', call);
     };
+    // The caller went away first (its worker was killed): the call stays unanswered.
     res.on('close', end);
     const timer = setTimeout(() => {
-      this.timers.delete(timer);
       call.answered = true;
       sendJson(res, 200, { ok: true, key: call.key });
       end();
