@@ -6,7 +6,9 @@
  * - `jobClaims` older than a day (a claim only matters while its job is being locked);
  * - `chatActions` (buttons and their uses) that expired more than a day ago;
  * - finished one-off `agendaJobs` older than the run retention that never failed for good: a
- *   job with a failCount may still have a pending DLQ entry, which can retry it;
+ *   job with a failCount may still have a pending DLQ entry, which can retry it (the engine moves
+ *   a success to `finishedJobs` 30 s after it; what stays here was left by a process that died);
+ * - `finishedJobs` that finished before the run retention;
  * - flow-control slots (`rateWindows`, expired `concurrencySlots`, `breakerTrials`) older than a
  *   day, `dedupeKeys` older than 30 days (the longest dedupe window that holds), and the alert
  *   notices and operator controls older than the run retention.
@@ -117,6 +119,7 @@ export function maintenanceCleanupJob(opts: MaintenanceCleanupOptions) {
             $or: [{ failCount: null }, { failCount: 0 }],
           },
         ],
+        ['finishedJobs', { lastFinishedAt: { $lt: runsBefore } }],
       ];
       for (const [name, filter] of targets) {
         count(name, await deleteInBatches(db.collection(name), filter, run));

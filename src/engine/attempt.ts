@@ -206,7 +206,7 @@ export class AttemptRunner {
       if (error instanceof AbortedError || error instanceof DeferError) {
         settle({ ok: false, providerFault: false, void: true });
         sb.attempts = attempt - 1;
-        await record(() => finishRun(cols, runId, { outcome: 'aborted', startedAt, counts, telemetry, error: info }));
+        events.emit('run', await record(() => finishRun(cols, runId, { outcome: 'aborted', startedAt, counts, telemetry, error: info })));
         this.defer(job, error instanceof DeferError ? error.delayMs : 0);
         log.warn({ attempt, reason: info.message }, 'attempt did not count');
         return undefined;

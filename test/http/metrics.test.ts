@@ -30,6 +30,8 @@ describe('/metrics', () => {
     await s.app.engine.enqueue(failing.name, {});
     await Promise.all([ran, failed]);
     await eventually(async () => (await s.app.t.db.collection('deadLetters').countDocuments({ jobName: failing.name })) === 1, 'the dead letter');
+    // A run is announced before its attempt has given back its slot: wait for that too.
+    await eventually(async () => value(await scrape(), 'switchboard_running_attempts') === 0, 'the attempts to end');
     const text = await scrape();
     expect(value(text, `switchboard_job_attempts_total{job="${ok.name}",outcome="success"}`)).toBe(1);
     expect(value(text, `switchboard_job_attempts_total{job="${failing.name}",outcome="dead"}`)).toBe(1);

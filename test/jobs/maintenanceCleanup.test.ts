@@ -95,6 +95,8 @@ describe('maintenance.cleanup', () => {
       seedJob('scheduled', { lastFinishedAt: ago(31 * DAY), nextRunAt: new Date(Date.now() + DAY) }),
       seedJob('recurring-ended', { lastFinishedAt: ago(31 * DAY), repeatInterval: '1 hour' }),
     ]);
+    // One-off jobs the engine moved out of the live set after their success (retirement.ts).
+    await t.db.collection('finishedJobs').insertMany([seedJob('retired-old', { lastFinishedAt: ago(31 * DAY) }), seedJob('retired-recently', { lastFinishedAt: ago(29 * DAY) })]);
 
     await t.db.collection('rateWindows').insertMany([
       { _id: 'job:a@1#0', group: 'job:a@1', holder: 'x', at: ago(DAY + 60_000), expiresAt: ago(DAY) },
@@ -145,6 +147,7 @@ describe('maintenance.cleanup', () => {
       alertNotices: 1,
       alertControls: 0,
       agendaJobs: 3,
+      finishedJobs: 1,
       runRollupsHourly: 2,
       runRollups: 0,
       rollupMinutesFolded: 3,
@@ -163,6 +166,7 @@ describe('maintenance.cleanup', () => {
     expect(await tags('jobClaims', { worker: 'w' })).toEqual(['y']);
     expect(await tags('chatActions')).toEqual(['expired-recently', 'valid']);
     expect(await tags('agendaJobs', { name: 'seed.job' })).toEqual(['dead-old', 'done-recently', 'locked-old', 'recurring-ended', 'scheduled']);
+    expect(await tags('finishedJobs', { name: 'seed.job' })).toEqual(['retired-recently']);
     // Its own records are recent: kept.
     expect(await t.db.collection('jobRuns').countDocuments({ jobName: 'maintenance.cleanup' })).toBe(1);
 
