@@ -25,7 +25,7 @@ import { ObjectId, type Collection, type Db } from 'mongodb';
 import type { AgendaJobDoc } from '../db/collections.ts';
 import type { Logger } from '../log.ts';
 import { RunClaims } from './claims.ts';
-import { DueJobs } from './dueJobs.ts';
+import { DueJobs, startsInLock } from './dueJobs.ts';
 import type { Retirement } from './retirement.ts';
 
 type SaveOptions = Parameters<MongoJobRepository['saveJobState']>[1];
@@ -71,7 +71,7 @@ export class SwitchboardRepository extends MongoJobRepository {
   /** When Agenda last asked for a job of each type (the watchdog reads it). */
   readonly askedAt = new Map<string, number>();
   /** Jobs this process locked and has not finished, by id (buffered ones included). */
-  private readonly held = new Map<string, { name: string; started: boolean; lockedAt: Date }>();
+  private readonly held = new Map<string, Held>();
 
   constructor(opts: BackendOptions) {
     super({ mongo: opts.db, db: { collection: 'agendaJobs' } });
@@ -118,7 +118,14 @@ export class SwitchboardRepository extends MongoJobRepository {
     if (this.opts.heldBeforeLock(name)) return undefined;
     const job = await this.due.next(name, nextScanAt, lockDeadline);
     if (!job?._id || !job.lockedAt) return undefined;
-    this.held.set(String(job._id), { name, started: false, lockedAt: new Date(job.lockedAt) });
+    const lockedAt = new Date(job.lockedAt);
+    const sb = (job as { sb?: AgendaJobDoc['sb'] }).sb;
+    this.held.set(String(job._id), {
+      name,
+      started: false,
+      lockedAt,
+      ...(startsInLock(job) ? { before: { nextRunAt: job.nextRunAt ?? null, lastRunAt: job.lastRunAt ?? null, attempts: sb?.attempts ?? 0 } } : {}),
+    });
     return { ...job, lockedAt: undefined };
   }
 
@@ -170,6 +177,12 @@ export class SwitchboardRepository extends MongoJobRepository {
     const held = this.held.get(id);
     if (!held) return super.saveJobState(job, options);
     if (held.started && job.lockedAt) return this.touch(id, job, options);
+    if (!held.started && held.before) {
+      // The lock wrote the run's start (dueJobs.ts startsInLock): take its stamp, write nothing.
+      held.started = true;
+      job.lastRunAt = held.lockedAt;
+      return;
+    }
     if (!held.started) {
       held.started = true;
       const now = new Date();
@@ -242,9 +255,11 @@ export class SwitchboardRepository extends MongoJobRepository {
   /** Agenda does not await this: it never rejects. */
   override async unlockJob(job: JobParameters): Promise<void> {
     const id = String(job._id);
+    const held = this.held.get(id);
     this.held.delete(id);
     try {
-      await super.unlockJob(job);
+      if (held?.before && !held.started) await this.giveBack(id, held);
+      else await super.unlockJob(job);
       await this.claims.release([id]);
     } catch (err) {
       this.opts.log.warn({ err, jobId: id }, 'unlocking a job failed; it is retaken when its lock expires');
@@ -252,14 +267,40 @@ export class SwitchboardRepository extends MongoJobRepository {
   }
 
   override async unlockJobs(ids: Parameters<MongoJobRepository['unlockJobs']>[0]): Promise<void> {
-    for (const id of ids) this.held.delete(String(id));
+    const plain: typeof ids = [];
     try {
-      await super.unlockJobs(ids);
+      for (const id of ids) {
+        const held = this.held.get(String(id));
+        this.held.delete(String(id));
+        if (held?.before && !held.started) await this.giveBack(String(id), held);
+        else plain.push(id);
+      }
+      if (plain.length) await super.unlockJobs(plain);
       await this.claims.release(ids.map(String));
     } catch (err) {
       this.opts.log.warn({ err, jobs: ids.length }, 'unlocking jobs failed; they are retaken when their locks expire');
     }
   }
+
+  /** Undoes a lock that also started the run (startsInLock): due again as it was, attempt not spent. */
+  private async giveBack(id: string, held: Held): Promise<void> {
+    const before = held.before!;
+    await this.collection.updateOne(
+      { _id: new ObjectId(id), lockedAt: held.lockedAt },
+      { $set: { nextRunAt: before.nextRunAt, lastRunAt: before.lastRunAt, 'sb.attempts': before.attempts }, $unset: { lockedAt: true } } as never,
+    );
+  }
+}
+
+/** A job this process locked and has not finished. */
+interface Held {
+  name: string;
+  /** Agenda has started its run. */
+  started: boolean;
+  /** The lock we wrote (renewed at a run's start when Agenda saves it). */
+  lockedAt: Date;
+  /** For a run that started in its lock (startsInLock): the state to restore if it is given back unrun. */
+  before?: { nextRunAt: Date | null; lastRunAt: Date | null; attempts: number };
 }
 
 /** A one-off job that succeeded: nothing scheduled, nothing failed, not recurring. */

@@ -169,12 +169,25 @@ export class DueJobs {
     if (won.length === 0) return [];
     const lockedAt = new Date();
     const lockedBy = this.opts.worker;
-    const res = await this.opts.jobs.updateMany(
-      { $or: won.map(({ job }) => (job.lockedAt ? { _id: job._id, lockedAt: job.lockedAt } : { _id: job._id, lockedAt: null, nextRunAt: job.nextRunAt })) },
-      { $set: { lockedAt, lastModifiedBy: lockedBy } },
-    );
+    const inState = (job: AgendaJobDoc) => (job.lockedAt ? { _id: job._id, lockedAt: job.lockedAt } : { _id: job._id, lockedAt: null, nextRunAt: job.nextRunAt });
+    // A one-off job's run starts in its lock (see `startsInLock`); a recurring one's next tick is
+    // Agenda's to compute, so its run starts with Agenda's own save.
+    const oneOff = won.filter((w) => startsInLock(w.job));
+    const recurring = won.filter((w) => !startsInLock(w.job));
+    let matched = 0;
+    if (oneOff.length) {
+      const res = await this.opts.jobs.updateMany(
+        { $or: oneOff.map((w) => inState(w.job)) },
+        { $set: { lockedAt, lastModifiedBy: lockedBy, lastRunAt: lockedAt, nextRunAt: null }, $inc: { 'sb.attempts': 1 } } as never,
+      );
+      matched += res.matchedCount;
+    }
+    if (recurring.length) {
+      const res = await this.opts.jobs.updateMany({ $or: recurring.map((w) => inState(w.job)) }, { $set: { lockedAt, lastModifiedBy: lockedBy } } as never);
+      matched += res.matchedCount;
+    }
     let locked = won.map((w) => w.job);
-    if (res.matchedCount !== won.length) {
+    if (matched !== won.length) {
       // Some moved on meanwhile (rare): read back which are ours, forget the other claims.
       const mine = await this.opts.jobs
         .find({ _id: { $in: won.map((w) => w.job._id) }, lockedAt, lastModifiedBy: lockedBy }, { projection: { _id: 1 } })
@@ -191,6 +204,15 @@ export class DueJobs {
     }
     return locked;
   }
+}
+
+/**
+ * A one-off job's run starts in the same write as its lock: `lastRunAt` (the run's stamp), no
+ * next run, the attempt counted. That saves Agenda's save at the start of the run, one pass over
+ * the live set on FerretDB. If it is given back without running, the backend restores all three.
+ */
+export function startsInLock(job: Pick<AgendaJobDoc, 'repeatInterval'> & { repeatAt?: unknown }): boolean {
+  return !job.repeatInterval && !job.repeatAt;
 }
 
 /** Up to the free room of each type and in all, in order. */
