@@ -20,7 +20,7 @@
 import { randomBytes } from 'node:crypto';
 import { MongoJobRepository } from '@agendajs/mongo-backend';
 import { EventEmitter } from 'node:events';
-import type { AgendaBackend, JobNotification, JobParameters, NotificationChannel, NotificationChannelState, NotificationHandler } from 'agenda';
+import { toJobId, type AgendaBackend, type JobNotification, type JobParameters, type NotificationChannel, type NotificationChannelState, type NotificationHandler } from 'agenda';
 import { ObjectId, type Collection, type Db } from 'mongodb';
 import type { AgendaJobDoc } from '../db/collections.ts';
 import type { Logger } from '../log.ts';
@@ -280,6 +280,16 @@ export class SwitchboardRepository extends MongoJobRepository {
     } catch (err) {
       this.opts.log.warn({ err, jobs: ids.length }, 'unlocking jobs failed; they are retaken when their locks expire');
     }
+  }
+
+  /**
+   * At shutdown: gives back every job locked here that no run has started (Agenda's `drain()`
+   * forgets them, and they would wait for their locks to expire).
+   */
+  async releaseUnstarted(): Promise<number> {
+    const ids = [...this.held].filter(([, h]) => !h.started).map(([id]) => id);
+    await this.unlockJobs(ids.map((id) => toJobId(id)));
+    return ids.length;
   }
 
   /** Undoes a lock that also started the run (startsInLock): due again as it was, attempt not spent. */

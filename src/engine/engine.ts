@@ -285,6 +285,10 @@ export class Engine extends EventEmitter {
       await this.agendaSaved(10_000);
     }
     await this.agenda.stop(false);
+    // Agenda's drain() forgets jobs it locked but did not start: give them back now, rather than
+    // leave them to wait for their locks to expire.
+    const released = await this.backend.repository.releaseUnstarted();
+    if (released) this.log.info({ released }, 'gave back jobs locked but not started');
     await this.retirement.stop();
     this.log.info('engine stopped');
   }

@@ -82,3 +82,32 @@ describe('a job waiting for room', () => {
     expect(await collections(db).jobRuns.countDocuments({ outcome: 'success' })).toBeGreaterThanOrEqual(1);
   }, 60_000);
 });
+
+describe('a job locked but given back unrun', () => {
+  it('is due again as it was, with its attempt not spent', async () => {
+    const db = freshDb('giveback');
+    const ran: number[] = [];
+    const later = defineJob({
+      name: 'test.later',
+      payload: z.object({}),
+      async handler({ attempt }) {
+        ran.push(attempt);
+      },
+    });
+    // Locked a tick early (due within the next poll), then the engine stops before it runs.
+    const first = await startEngine(db, { jobs: [later], config: { ENGINE_PROCESS_EVERY_MS: 3_000 } });
+    const { id } = await first.enqueue('test.later', {}, { at: new Date(Date.now() + 2_000) });
+    const _id = new ObjectId(id);
+    await eventually(async () => (await collections(db).agendaJobs.findOne({ _id }))?.lockedAt, 'the job to be locked ahead of time', 10_000);
+    await first.stop(500);
+    const back = await collections(db).agendaJobs.findOne({ _id });
+    expect(back?.lockedAt ?? null).toBeNull();
+    expect(back?.nextRunAt).toBeInstanceOf(Date);
+    expect(back?.lastRunAt ?? null).toBeNull();
+    expect(back?.sb?.attempts ?? 0).toBe(0);
+    expect(ran).toEqual([]);
+    await startEngine(db, { jobs: [later] });
+    await eventually(async () => ran.length > 0, 'the job to run elsewhere', 20_000);
+    expect(ran).toEqual([1]);
+  }, 40_000);
+});
