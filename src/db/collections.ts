@@ -50,6 +50,8 @@ export interface JobRunDoc {
   jobId: string;
   jobName: string;
   attempt: number;
+  /** The job's DLQ generation (its budget); absent on records written before it was kept. */
+  generation?: number;
   startedAt: Date;
   finishedAt?: Date;
   durationMs?: number;

@@ -143,16 +143,17 @@ export class AttemptRunner {
       // The run's start counted this attempt in the job document (backend.ts); the final save
       // writes `sb` back as decided here.
       const sb = (((job.attrs as { sb?: AgendaJobDoc['sb'] }).sb ??= {}) as NonNullable<AgendaJobDoc['sb']>);
-      const attempt = (sb.attempts ?? 0) + 1;
-      sb.attempts = attempt;
       const generation = sb.generation ?? 0;
-      events.emit('attempt', { jobId, jobName: def.name, attempt, startedAt });
       const policy = effectiveRetry(def, {
         maxAttempts: settings.config<number>(`${def.name}.max_attempts`),
         backoffMs: settings.config<number>(`${def.name}.backoff_ms`),
       });
+      let attempt = (sb.attempts ?? 0) + 1;
+      if (attempt > policy.maxAttempts) attempt = await this.attemptsReallyStarted(jobId, generation, attempt);
+      sb.attempts = attempt;
+      events.emit('attempt', { jobId, jobName: def.name, attempt, startedAt });
       const timeoutMs = def.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-      const runId = await startRun(cols, { jobId, jobName: def.name, attempt, worker: this.deps.worker, timeoutMs, startedAt });
+      const runId = await startRun(cols, { jobId, jobName: def.name, attempt, generation, worker: this.deps.worker, timeoutMs, startedAt });
       const counts: Record<string, number> = {};
       const telemetry: JobRunDoc['telemetry'] = [];
 
@@ -228,6 +229,17 @@ export class AttemptRunner {
       // Unsettled: the pipeline failed before the handler did, so the attempt did not happen.
       await gate.release(outcome).catch((err: unknown) => log.warn({ err }, 'giving back what the guards granted failed'));
     }
+  }
+
+  /**
+   * Over budget by the count in the job document: a worker that died spent the attempts it had
+   * counted, whether or not they started (one killed while the job was locked, before the
+   * handler, spent one too). The run records of this budget tell which really started; this
+   * attempt is the next of those. Rare (a retaken job), so the query is affordable.
+   */
+  private async attemptsReallyStarted(jobId: string, generation: number, counted: number): Promise<number> {
+    const started = await this.deps.cols.jobRuns.countDocuments({ jobId, generation, outcome: { $ne: 'aborted' } });
+    return Math.min(counted, started + 1);
   }
 
   /**

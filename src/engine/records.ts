@@ -12,6 +12,8 @@ export interface RunStart {
   jobId: string;
   jobName: string;
   attempt: number;
+  /** The job's DLQ generation: which budget the attempt belongs to. */
+  generation?: number;
   worker: string;
   timeoutMs: number;
   /** When the guards admitted the attempt; now by default. */

@@ -5,7 +5,7 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { z } from 'zod';
-import type { Db } from 'mongodb';
+import { ObjectId, type Db } from 'mongodb';
 import { useTestDb, type TestDb } from '../support/mongo.ts';
 import { startEngine, eventually, testLogger } from '../support/engine.ts';
 import { defineJob, JobRegistry } from '../../src/engine/defineJob.ts';
@@ -67,6 +67,23 @@ describe('a fill of the queue slower than the lock lifetime', () => {
     expect(maxRunning).toBe(2);
     expect(engine.health().wedged).toBeNull();
   }, 60_000);
+});
+
+describe('attempts a killed worker counted but never started', () => {
+  it('do not use up the budget: the run records of the budget decide', async () => {
+    const db = freshDb('budget');
+    const twice = defineJob({ name: 'test.twice', payload: z.object({}), retry: { maxAttempts: 2, backoffMs: 10 }, async handler() {} });
+    const producer = await startEngine(db, { jobs: [twice], work: false });
+    const { id } = await producer.enqueue('test.twice', {}, { at: new Date(Date.now() + 60_000) });
+    // As two workers killed while they held it locked (before its handler) leave it: both
+    // attempts counted, no run record, due again.
+    await collections(db).agendaJobs.updateOne({ _id: new ObjectId(id) }, { $set: { 'sb.attempts': 2, nextRunAt: new Date() } });
+    await startEngine(db, { jobs: [twice] });
+    await eventually(async () => (await collections(db).jobRuns.findOne({ jobId: id, outcome: { $ne: 'running' } })) ?? undefined, 'the job to run', 20_000);
+    const runs = await collections(db).jobRuns.find({ jobId: id }).toArray();
+    expect(runs.map((r) => [r.attempt, r.outcome])).toEqual([[1, 'success']]);
+    expect(await collections(db).deadLetters.countDocuments({ jobId: id })).toBe(0);
+  }, 30_000);
 });
 
 describe('concurrency slots on a lease', () => {
