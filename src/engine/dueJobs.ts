@@ -85,8 +85,12 @@ export class DueJobs {
     return { at: this.lastScanAt, maxQuietMs: this.quietMs() };
   }
 
+  /**
+   * An idle worker scans at least this often: a lock lifetime (a crashed worker's lock can be
+   * taken over only once it is a lifetime old anyway), at most 60 s.
+   */
   private quietMs(): number {
-    return Math.min(Math.max(this.opts.lockLifetimeMs / 2, this.opts.processEveryMs), 30_000);
+    return Math.min(Math.max(this.opts.lockLifetimeMs, this.opts.processEveryMs), 60_000);
   }
 
   /** Jobs of type `name` locked here and not yet handed out. */
