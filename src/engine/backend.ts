@@ -25,6 +25,7 @@ import { ObjectId, type Collection, type Db } from 'mongodb';
 import type { AgendaJobDoc } from '../db/collections.ts';
 import type { Logger } from '../log.ts';
 import { RunClaims } from './claims.ts';
+import { Announcements } from './announcements.ts';
 import { DueJobs, startsInLock } from './dueJobs.ts';
 import type { Retirement } from './retirement.ts';
 
@@ -49,9 +50,7 @@ export interface BackendOptions {
   retirement?: Retirement;
 }
 
-/** The marker every process bumps when it enqueues, so idle workers know to look (see dueJobs.ts). */
-const SIGNALS = 'engineSignals';
-const ENQUEUED = 'enqueued';
+
 
 const SAVE_RETRY_FIRST_MS = 100;
 const SAVE_RETRY_MAX_MS = 2_000;
@@ -65,9 +64,7 @@ export class SwitchboardRepository extends MongoJobRepository {
   private readonly opts: BackendOptions;
   private readonly claims: RunClaims;
   private readonly due: DueJobs;
-  private readonly signals: Collection<{ _id: string; at: Date }>;
-  private signalling: Promise<void> | undefined;
-  private signalAgain: Promise<void> | undefined;
+  private readonly announcements: Announcements;
   /** When Agenda last asked for a job of each type (the watchdog reads it). */
   readonly askedAt = new Map<string, number>();
   /** Jobs this process locked and has not finished, by id (buffered ones included). */
@@ -77,7 +74,7 @@ export class SwitchboardRepository extends MongoJobRepository {
     super({ mongo: opts.db, db: { collection: 'agendaJobs' } });
     this.opts = opts;
     this.claims = new RunClaims(opts.db, opts.worker, opts.lockLifetimeMs);
-    this.signals = opts.db.collection(SIGNALS);
+    this.announcements = new Announcements(opts.db, opts.log);
     this.due = new DueJobs({
       jobs: opts.db.collection<AgendaJobDoc>('agendaJobs'),
       claims: this.claims,
@@ -86,7 +83,7 @@ export class SwitchboardRepository extends MongoJobRepository {
       processEveryMs: opts.processEveryMs,
       capacity: () => this.capacity(),
       anyHeld: () => [...opts.concurrency().keys()].some((n) => opts.heldBeforeLock(n)),
-      readSignal: async () => (await this.signals.findOne({ _id: ENQUEUED }))?.at.getTime() ?? 0,
+      readAnnounced: (since) => this.announcements.readNew(since),
       onScan: opts.onPoll,
       onStale: (jobs) => void this.unlockJobs(jobs.map((j) => j._id!)),
     });
@@ -131,47 +128,20 @@ export class SwitchboardRepository extends MongoJobRepository {
 
   /**
    * A job created or changed by `job.save()` (an enqueue): this process looks at once, and every
-   * other process is told through the enqueue marker. Resolves once the marker is written.
+   * other process is told by an announcement naming the job. Resolves once it is written.
    */
   override async saveJob<DATA = unknown>(job: JobParameters<DATA>, options: Parameters<MongoJobRepository['saveJob']>[1]): Promise<JobParameters<DATA>> {
     const saved = await super.saveJob(job, options);
-    await this.enqueued(saved.nextRunAt ?? null);
+    await this.enqueued({ id: String(saved._id), name: saved.name, nextRunAt: saved.nextRunAt ?? null, recurring: !startsInLock(saved) });
     return saved;
   }
 
-  /** Tells this process and the others that a job is due at `at` (changed outside `saveJob`). */
-  async enqueued(at: Date | null): Promise<void> {
-    this.due.wake(at);
-    await this.signal();
+  /** Tells this process and the others that a job is due at `nextRunAt` (also for a change made outside `saveJob`). */
+  async enqueued(job: { id: string; name: string; nextRunAt: Date | null; recurring?: boolean }): Promise<void> {
+    this.due.wake(job.nextRunAt);
+    await this.announcements.announce({ _id: job.id, name: job.name, nextRunAt: job.nextRunAt, recurring: job.recurring ?? false });
   }
 
-  /** One marker write at a time; everything asked meanwhile shares the next one. */
-  private signal(): Promise<void> {
-    if (!this.signalling) {
-      this.signalling = this.writeSignal().finally(() => (this.signalling = undefined));
-      return this.signalling;
-    }
-    this.signalAgain ??= this.signalling.then(() => {
-      this.signalAgain = undefined;
-      return this.signal();
-    });
-    return this.signalAgain;
-  }
-
-  private async writeSignal(): Promise<void> {
-    try {
-      await this.signals.updateOne({ _id: ENQUEUED }, { $set: { at: new Date() } }, { upsert: true });
-    } catch (err) {
-      // Other workers still find the job within their quiet limit.
-      this.opts.log.warn({ err }, 'could not signal an enqueue to other workers');
-    }
-  }
-
-  /**
-   * Agenda saves a job's state twice per run: as it starts (lastRunAt, next tick) and when it
-   * ends (unlocked, outcome). The first keeps our lock in the document, and fails if another
-   * worker took the job while it waited here; the second retries until it lands (see above).
-   */
   override async saveJobState(job: JobParameters, options?: SaveOptions): Promise<void> {
     const id = String(job._id);
     const held = this.held.get(id);

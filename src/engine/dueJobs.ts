@@ -8,13 +8,15 @@
  * for with one unordered insert (claims.ts), locks them with one update, and hands them out from
  * a buffer as Agenda asks. The same scan tells the earliest time a job will be due, so until
  * then, asks are answered without a query, unless this process enqueued (wake), another process
- * signalled an enqueue (a marker read once per tick), a job finished while due jobs were left
- * behind, or the quiet limit passed (locks of crashed workers expire unannounced).
+ * announced an enqueue (announcements.ts, read once per tick: a few announced jobs are locked by
+ * id instead of scanning), a job finished while due jobs were left behind, or the quiet limit
+ * passed (locks of crashed workers expire unannounced).
  */
 import type { JobParameters } from 'agenda';
 import { toJobId } from 'agenda';
 import { ObjectId, type Collection, type Filter } from 'mongodb';
 import type { AgendaJobDoc } from '../db/collections.ts';
+import type { Announcement } from './announcements.ts';
 import type { RunClaims } from './claims.ts';
 
 export interface DueJobsOptions {
@@ -27,8 +29,8 @@ export interface DueJobsOptions {
   capacity(): { perType: Map<string, number>; total: number };
   /** True when some job type is held by a guard now (its hold may lift at any tick). */
   anyHeld(): boolean;
-  /** The cross-process enqueue marker: a value that changes whenever any process enqueues. */
-  readSignal(): Promise<number>;
+  /** Enqueues announced by any process since the last read (announcements.ts). */
+  readAnnounced(since: number): Promise<Announcement[]>;
   onScan?(durationMs: number, locked: number): void;
   /** Jobs locked here that Agenda did not ask for in time: the caller unlocks them. */
   onStale(jobs: JobParameters[]): void;
@@ -37,8 +39,8 @@ export interface DueJobsOptions {
 /** Due jobs looked at per free slot: claims lost to other workers move on to the next ones. */
 const LOOK_AHEAD = 2;
 const LOOK_AHEAD_EXTRA = 10;
-/** How far apart two hosts' clocks may be when the first marker read is judged by its time. */
-const SIGNAL_SKEW_MS = 5_000;
+/** At most this many announced jobs are locked by id; more are found by a scan. */
+const ANNOUNCED_BY_ID = 4;
 
 export class DueJobs {
   private readonly opts: DueJobsOptions;
@@ -49,8 +51,7 @@ export class DueJobs {
   private lastScanAt = 0;
   private woken = true;
   private leftBehind = false;
-  private signal: number | undefined;
-  private signalReadAt = 0;
+  private announcedReadAt = 0;
 
   constructor(opts: DueJobsOptions) {
     this.opts = opts;
@@ -74,7 +75,8 @@ export class DueJobs {
     if (mine) return mine;
     // One look at a time: asks that arrive meanwhile share it (and its decision whether to scan).
     this.scanning ??= (async () => {
-      if (await this.due()) await this.scan(nextScanAt, lockDeadline);
+      const look = await this.due(nextScanAt);
+      if (look === 'scan' || (look && !(await this.lockAnnounced(look)))) await this.scan(nextScanAt, lockDeadline);
     })().finally(() => (this.scanning = undefined));
     await this.scanning;
     return this.take(name);
@@ -117,19 +119,62 @@ export class DueJobs {
     if (stale.length) this.opts.onStale(stale);
   }
 
-  private async due(): Promise<boolean> {
+  /** Whether to scan, lock a few announced jobs by id, or do nothing. */
+  private async due(nextScanAt: Date): Promise<'scan' | Announcement[] | undefined> {
     const now = Date.now();
     // One scan per tick at most, unless this process just enqueued.
-    if (!this.woken && now - this.lastScanAt < this.opts.processEveryMs / 2) return false;
-    if (this.woken || now >= this.scanAfter) return true;
-    if (now - this.signalReadAt < this.opts.processEveryMs / 2) return false;
-    this.signalReadAt = now;
-    const signal = await this.opts.readSignal();
-    // The first read has nothing to compare with: an enqueue stamped after our last scan (give or
-    // take clock skew between hosts) may not have been seen.
-    const changed = this.signal === undefined ? signal > this.lastScanAt - SIGNAL_SKEW_MS : signal !== this.signal;
-    this.signal = signal;
-    return changed;
+    if (!this.woken && now - this.lastScanAt < this.opts.processEveryMs / 2) return undefined;
+    if (this.woken || now >= this.scanAfter) return 'scan';
+    if (now - this.announcedReadAt < this.opts.processEveryMs / 2) return undefined;
+    this.announcedReadAt = now;
+    const announced = await this.opts.readAnnounced(this.lastScanAt);
+    const dueNow = announced.filter((a) => !a.nextRunAt || a.nextRunAt <= nextScanAt);
+    for (const a of announced) if (a.nextRunAt && a.nextRunAt > nextScanAt) this.wake(a.nextRunAt);
+    return dueNow.length ? dueNow : undefined;
+  }
+
+  /**
+   * Locks a few announced jobs by id, each with one write that returns it: cheaper than a scan
+   * when thousands of other jobs wait for later. False when a scan serves better (many at once).
+   */
+  private async lockAnnounced(announced: Announcement[]): Promise<boolean> {
+    if (announced.length > ANNOUNCED_BY_ID) return false;
+    const { perType, total } = this.opts.capacity();
+    const left = new Map(perType);
+    const fits = announced.filter((a) => {
+      const free = left.get(a.name) ?? 0;
+      left.set(a.name, free - 1);
+      return free > 0;
+    });
+    if (fits.length < announced.length) this.leftBehind = true;
+    const candidates = fits.slice(0, total).map((a) => ({ _id: new ObjectId(a._id), name: a.name, nextRunAt: a.nextRunAt, lastRunAt: null, lockedAt: null, recurring: a.recurring }));
+    const won = await this.opts.claims.claimMany(candidates);
+    const lockedAt = new Date();
+    const lockedBy = this.opts.worker;
+    // A claim lost went to another worker, which locks the job; a lock that fails after a claim
+    // won means the job is not as announced (run again from the DLQ, changed): a scan finds it.
+    let missed = 0;
+    for (const { job, claim } of won) {
+      const set = job.recurring ? { lockedAt, lastModifiedBy: lockedBy } : { lockedAt, lastModifiedBy: lockedBy, lastRunAt: lockedAt, nextRunAt: null };
+      const before = await this.opts.jobs.findOneAndUpdate(
+        { _id: job._id, lockedAt: null, nextRunAt: job.nextRunAt, lastRunAt: null, disabled: { $ne: true } },
+        (job.recurring ? { $set: set } : { $set: set, $inc: { 'sb.attempts': 1 } }) as never,
+        { returnDocument: 'before' },
+      );
+      if (!before) {
+        missed++;
+        await this.opts.claims.forget([claim]);
+        continue;
+      }
+      this.push({ ...before, lockedAt, lastModifiedBy: lockedBy } as AgendaJobDoc, Date.now());
+    }
+    return missed === 0;
+  }
+
+  private push(doc: AgendaJobDoc, at: number): void {
+    const list = this.buffer.get(doc.name) ?? [];
+    list.push({ job: toJobParameters(doc), at });
+    this.buffer.set(doc.name, list);
   }
 
   private async scan(nextScanAt: Date, lockDeadline: Date): Promise<void> {
@@ -201,11 +246,7 @@ export class DueJobs {
       await this.opts.claims.forget(won.filter((w) => !ids.has(String(w.job._id))).map((w) => w.claim));
     }
     const now = Date.now();
-    for (const job of locked) {
-      const list = this.buffer.get(job.name) ?? [];
-      list.push({ job: toJobParameters({ ...job, lockedAt, lastModifiedBy: lockedBy } as AgendaJobDoc), at: now });
-      this.buffer.set(job.name, list);
-    }
+    for (const job of locked) this.push({ ...job, lockedAt, lastModifiedBy: lockedBy } as AgendaJobDoc, now);
     return locked;
   }
 }

@@ -253,8 +253,8 @@ export class Engine extends EventEmitter {
    * Tells every worker that a job was made due by a direct write (a DLQ retry that requeues its
    * job document): this process looks at once, the others at their next poll.
    */
-  enqueued(at: Date | null = null): Promise<void> {
-    return this.backend.repository.enqueued(at);
+  enqueued(job: { id: string; name: string; nextRunAt: Date | null }): Promise<void> {
+    return this.backend.repository.enqueued(job);
   }
 
   /** Whether this process's engine is working, polling and not wedged (see EngineHealth). */

@@ -172,13 +172,14 @@ export class DeadLetters {
       result.skipped.push({ id, reason: 'changed meanwhile' });
       return;
     }
+    const now = new Date();
     const requeued = await this.cols.agendaJobs.updateOne(
       { _id: new ObjectId(d.jobId), lockedAt: null },
       {
-        $set: { nextRunAt: new Date(), failCount: 0, failReason: null, failedAt: null, 'sb.attempts': 0, 'sb.generation': d.generation + 1, 'sb.retriedFrom': id },
+        $set: { nextRunAt: now, failCount: 0, failReason: null, failedAt: null, 'sb.attempts': 0, 'sb.generation': d.generation + 1, 'sb.retriedFrom': id },
       },
     );
-    if (requeued.matchedCount === 1) await this.engine.enqueued();
+    if (requeued.matchedCount === 1) await this.engine.enqueued({ id: d.jobId, name: d.jobName, nextRunAt: now });
     if (requeued.matchedCount === 0) {
       // The job document is gone (removed or cleaned up): enqueue a new one with the same payload.
       const job = this.engine.agenda.create(d.jobName, d.payload);

@@ -71,4 +71,21 @@ describe('database commands per attempt', () => {
     console.info(`guarded: ${perAttempt.toFixed(2)} commands per attempt`, JSON.stringify(byCommand));
     expect(perAttempt).toBeLessThanOrEqual(8);
   }, 90_000);
+
+  it('locks a job enqueued by another process by id, without a scan of agendaJobs', async () => {
+    const db = monitored.db(`${t.dbName}_announced`);
+    const worker = await startEngine(db, { jobs: [noop], config: { GUARD_REFRESH_MS: PRODUCTION.GUARD_REFRESH_MS, ENGINE_PROCESS_EVERY_MS: 200 } });
+    const producer = await startEngine(t.client.db(db.databaseName), { jobs: [noop], work: false });
+    const runs = collections(t.client.db(db.databaseName)).jobRuns;
+    // Idle: the worker has scanned once at its start and knows nothing is due.
+    await new Promise((r) => setTimeout(r, 1_000));
+    started.length = 0;
+    const { id } = await producer.enqueue('test.noop', { i: 1 });
+    await eventually(async () => (await runs.countDocuments({ jobId: id, outcome: 'success' })) === 1, 'the announced job to run', 20_000);
+    const onJobs = started.filter((e) => (e.command as Record<string, unknown>)[e.commandName] === 'agendaJobs').map((e) => e.commandName);
+    console.info('pickup from another process, commands on agendaJobs:', onJobs);
+    expect(onJobs.filter((c) => c === 'find')).toEqual([]);
+    expect(onJobs.filter((c) => c === 'findAndModify')).toHaveLength(1);
+    expect(worker.health().working).toBe(true);
+  }, 60_000);
 });
