@@ -305,6 +305,8 @@ interface Result {
   /** The worker processes' CPU (summed) from the first handler call to the last completion, % of one core. */
   workerCpuPct: number;
   loadavg1: number;
+  /** The engine code it ran (see codeState). */
+  code: string;
   error?: string;
 }
 
@@ -425,6 +427,7 @@ function emptyResult(variant: Variant, roundNo: number): Result {
     commandsPerAttempt: 0,
     workerCpuPct: 0,
     loadavg1: round2(os.loadavg()[0]),
+    code: variant === 'one' || variant === 'two' ? codeState() : startCode,
   };
 }
 
@@ -472,6 +475,21 @@ async function serverInfo(db: Db, source: string): Promise<Record<string, unknow
   return { source, version: info.version ?? status.version ?? null, ...(ferretdb ? { ferretdb } : {}) };
 }
 
+/**
+ * The engine code a worker runs: the commit, and `+<hash>` of the uncommitted changes to src/ and
+ * jobs/ (untracked files included). Workers in this process run the code loaded at the bench's
+ * start; a worker process loads the code of the moment it is spawned.
+ */
+function codeState(): string {
+  const head = git(['rev-parse', '--short', 'HEAD']);
+  const diff = git(['diff', 'HEAD', '--', 'src', 'jobs']);
+  const untracked = git(['ls-files', '--others', '--exclude-standard', '--', 'src', 'jobs']).split('\n').filter(Boolean);
+  if (!diff && untracked.length === 0) return head;
+  const hash = createHash('sha1').update(diff);
+  for (const file of untracked) hash.update(file).update(readFileSync(new URL(`../${file}`, import.meta.url)));
+  return `${head}+${hash.digest('hex').slice(0, 12)}`;
+}
+
 function git(args: string[]): string {
   try {
     return execFileSync('git', args, { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8' }).trim();
@@ -490,8 +508,8 @@ setTimeout(() => {
 const loadavgBefore = os.loadavg().map(round2);
 const commit = git(['log', '-1', '--oneline']);
 const dirty = git(['status', '--porcelain', '--', 'src', 'jobs']).split('\n').filter(Boolean);
-/** Names the working tree measured when src/ or jobs/ differ from the commit. */
-const diffSha = dirty.length ? createHash('sha1').update(git(['diff', 'HEAD', '--', 'src', 'jobs'])).digest('hex').slice(0, 12) : null;
+const startCode = codeState();
+const diffSha = startCode.split('+')[1] ?? null;
 const bench = await benchDb('bench_engine');
 const url = process.env.MONGODB_URL ?? `mongodb://${bench.db.client.options.hosts.map(String).join(',')}/`;
 const serverHost = bench.db.client.options.hosts[0];
@@ -500,7 +518,7 @@ const results: Result[] = [];
 let server: Record<string, unknown> = { source: bench.source };
 try {
   server = await serverInfo(bench.db, bench.source);
-  console.log(`engine bench at ${commit}${dirty.length ? ` (uncommitted, diff ${diffSha}: ${dirty.map((d) => d.trim()).join(', ')})` : ''}; server ${JSON.stringify(server)}; poll ${POLL_MS} ms; load ${loadavgBefore.join(' ')}`);
+  console.log(`engine bench at ${commit}${dirty.length ? ` (uncommitted changes ${diffSha}: ${dirty.map((d) => d.trim()).join(', ')})` : ''}; server ${JSON.stringify(server)}; poll ${POLL_MS} ms; load ${loadavgBefore.join(' ')}`);
   for (let r = 1; r <= ROUNDS; r++) {
     for (const v of VARIANTS) {
       const t0 = Date.now();
@@ -508,7 +526,7 @@ try {
       results.push(res);
       const l = res.load;
       console.log(
-        `round ${r}, ${LABELS[v]}: ${l ? `${l.completed}/${l.jobs} jobs, ${l.jobsPerS} jobs/s (${l.jobsPerSFromFirstStart} from the first start)` : 'no load'}, ${res.commandsPerAttempt} cmds/attempt, ` +
+        `round ${r}, ${LABELS[v]}${res.code === startCode ? '' : ` (code ${res.code}, changed since the start)`}: ${l ? `${l.completed}/${l.jobs} jobs, ${l.jobsPerS} jobs/s (${l.jobsPerSFromFirstStart} from the first start)` : 'no load'}, ${res.commandsPerAttempt} cmds/attempt, ` +
           `${res.duplicateJobs} duplicated jobs${res.error ? `; error: ${res.error}` : ''} (${round((Date.now() - t0) / 1000)} s)`,
       );
     }
@@ -549,12 +567,15 @@ console.table(
         'worker CPU % (all processes)': r.workerCpuPct,
         'start-up ms': r.startupMs,
         'load 1m': r.loadavg1,
+        code: r.code,
       },
     ]),
   ),
 );
 const says = (r: typeof ratios) => `ours bare / raw ${r.bareOverRaw}, ours as serve / raw ${r.serveOverRaw}, two processes / one ${r.twoOverOne}`;
 console.log(`jobs/s ratios, from the due moment: ${says(ratios)}; from the first handler call: ${says(ratiosFromFirstStart)}`);
+if (RAW_JOBS !== JOBS) console.log(`NB: raw Agenda ran ${RAW_JOBS} jobs, the others ${JOBS}: the ours/raw ratios compare different sizes.`);
+if (results.some((r) => r.code !== startCode)) console.log(`NB: the engine code changed during the run (started at ${startCode}); see each row's code.`);
 
 // Commands per attempt by command and collection, summed over rounds.
 const breakdown: Record<string, Record<string, number>> = {};
@@ -581,7 +602,7 @@ console.log(
     bench: 'engine',
     commit,
     uncommitted: dirty,
-    uncommittedDiffSha1: diffSha,
+    code: startCode,
     server,
     node: process.version,
     cpus: os.cpus().length,
