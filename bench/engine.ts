@@ -31,8 +31,8 @@
  * and Agenda's processEvery; serve's default 1000), BENCH_PHASE_TIMEOUT_MS (bound on one load;
  * 600000), BENCH_STALL_MS (a load with no completion for this long is given up; 60000),
  * BENCH_VARIANTS (raw,bare,serve,one,two), BENCH_RAW_LOCK_LIMIT (raw Agenda's lockLimit; 0, its
- * default: no limit), BENCH_MAX_MS (the whole run; 1 h). Prints a table,
- * commands per attempt by command and collection, and one JSON line.
+ * default: no limit), BENCH_MAX_MS (the whole run; 1 h). Prints a table, commands per attempt by
+ * command and collection, and one JSON line.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -216,7 +216,7 @@ interface LoadFigures {
   /** Handler calls in `window` (load, probes and duplicates). */
   attemptsInWindow: number;
   underLoad: Latency;
-  /** From the first handler call to the last completion, % of one core: the server (if this bench started it), and the whole machine (all cores). */
+  /** From the first handler call to the last completion, % of one core: the server (when local), and the whole machine (all cores). */
   serverCpuPct: number | null;
   machineCpuPct: number | null;
 }
@@ -275,7 +275,7 @@ async function runLoad(tr: Tracker, n: number, msPerEnqueue: number, target: Loa
     jobsPerSFromFirstStart: seconds(tr.firstLoadAt) > 0 ? round(tr.loadDone / seconds(tr.firstLoadAt)) : 0,
     window: [from, to],
     idleWindow: [countFrom, from - 1],
-    trailingWindow: [to + 1, countTo],
+    trailingWindow: [to + 1, Math.min(countTo, to + 2 * POLL_MS)],
     attemptsInWindow: tr.calls.filter((c) => c.at >= from && c.at <= to).length,
     underLoad: latency(
       started.map(([key, at]) => tr.firstStart.get(key)! - at),
@@ -321,8 +321,7 @@ function duplicates(tr: Tracker): { calls: number; jobs: number; extra: number }
 /** raw Agenda, bare or serve, in this process. */
 async function runInProcess(variant: 'raw' | 'bare' | 'serve', roundNo: number): Promise<Result> {
   const dbName = `bench_engine_${variant}_${roundNo}_${Date.now()}`;
-  const client = new MongoClient(url, { monitorCommands: true });
-  await client.connect();
+  const client = new MongoClient(url, { monitorCommands: true, serverSelectionTimeoutMS: 15_000 });
   const counter = new CommandCounter(client, dbName);
   const plainDb = bench.db.client.db(dbName);
   const tr = new Tracker();
@@ -337,6 +336,7 @@ async function runInProcess(variant: 'raw' | 'bare' | 'serve', roundNo: number):
   tr.on('load-complete', () => (cpuMs = cpuMsSince(cpuFrom)));
   const result = emptyResult(variant, roundNo);
   try {
+    await client.connect();
     const t0 = Date.now();
     await withTimeout(worker.start(), START_MS, `${variant} start`);
     result.startupMs = Date.now() - t0;
@@ -442,6 +442,13 @@ function finish(result: Result, tr: Tracker, counts: CommandCounts[]): Result {
   return result;
 }
 
+async function serverAnswers(): Promise<boolean> {
+  return withTimeout(bench.db.command({ ping: 1 }), 15_000, 'ping').then(
+    () => true,
+    () => false,
+  );
+}
+
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)));
@@ -529,8 +536,11 @@ try {
         `round ${r}, ${LABELS[v]}${res.code === startCode ? '' : ` (code ${res.code}, changed since the start)`}: ${l ? `${l.completed}/${l.jobs} jobs, ${l.jobsPerS} jobs/s (${l.jobsPerSFromFirstStart} from the first start)` : 'no load'}, ${res.commandsPerAttempt} cmds/attempt, ` +
           `${res.duplicateJobs} duplicated jobs${res.error ? `; error: ${res.error}` : ''} (${round((Date.now() - t0) / 1000)} s)`,
       );
+      if (res.error && !(await serverAnswers())) throw new Error(`the server stopped answering during ${LABELS[v]}: figures so far follow`);
     }
   }
+} catch (err) {
+  console.error((err as Error).message);
 } finally {
   await bench.close();
 }
