@@ -83,14 +83,13 @@ export class AttemptRunner {
       const entry: InFlight = { job: def.name, controller, done: new Promise<void>((r) => (finish = r)) };
       this.inFlight.add(entry);
       this.lastStartAt = Date.now();
-      const writeJob = serialized();
       // Agenda got the job without lockedAt (see backend.ts); from here on its in-memory lock
       // time says "still ours", kept fresh by renewLock, so only our renewal judges the lock.
       job.attrs.lockedAt = new Date();
-      const stopLock = this.renewLock(job, { handler: controller, lock }, writeJob);
+      const stopLock = this.renewLock(job, { handler: controller, lock });
       let failure: { error: unknown } | undefined;
       try {
-        failure = await this.attempt(def, job, { controller, lockLost: lock.signal }, writeJob);
+        failure = await this.attempt(def, job, { controller, lockLost: lock.signal });
       } catch (err) {
         // Our own pipeline failed (database unreachable before the handler ran, the lock lost
         // while recording, ...): keep the job, try again soon.
@@ -111,7 +110,7 @@ export class AttemptRunner {
   }
 
   /** Returns the handler's error when the attempt failed; throws only when the pipeline itself fails. */
-  private async attempt(def: JobDefinition, job: Job, signals: AttemptSignals, writeJob: JobWrites): Promise<{ error: unknown } | undefined> {
+  private async attempt(def: JobDefinition, job: Job, signals: AttemptSignals): Promise<{ error: unknown } | undefined> {
     const { cols, settings, events } = this.deps;
     const { controller } = signals;
     const jobId = String(job.attrs._id);
@@ -199,7 +198,7 @@ export class AttemptRunner {
         settle({ ok: true, providerFault: false, void: false });
         const run = await record(() => finishRun(cols, runId, { outcome: 'success', startedAt, counts, telemetry }));
         events.emit('run', run);
-        await record(() => this.settleSuccess(job, nextTick !== null, writeJob));
+        await record(() => this.settleSuccess(job, nextTick !== null));
         log.info({ attempt, durationMs: Date.now() - startedAt.getTime(), counts }, 'job succeeded');
         return undefined;
       }
@@ -218,7 +217,7 @@ export class AttemptRunner {
       const run = await record(() => finishRun(cols, runId, { outcome: exhausted ? 'dead' : 'failed', startedAt, counts, telemetry, error: info }));
       events.emit('run', run);
       if (exhausted) {
-        await record(() => this.deadLetter(job, def, { jobId, generation, attempt, error: info, payloadInvalid: error instanceof PayloadError }, writeJob));
+        await record(() => this.deadLetter(job, def, { jobId, generation, attempt, error: info, payloadInvalid: error instanceof PayloadError }));
         job.attrs.nextRunAt = nextTick;
       } else {
         job.attrs.nextRunAt = new Date(Date.now() + backoffDelay(attempt, policy));
@@ -267,7 +266,7 @@ export class AttemptRunner {
   }
 
   /** After a success: a retried dead letter is `retried`; a recurring job starts a fresh budget. */
-  private async settleSuccess(job: Job, recurring: boolean, writeJob: JobWrites): Promise<void> {
+  private async settleSuccess(job: Job, recurring: boolean): Promise<void> {
     const { cols } = this.deps;
     const jobId = String(job.attrs._id);
     const retriedFrom = (job.attrs as { sb?: AgendaJobDoc['sb'] }).sb?.retriedFrom;
@@ -288,7 +287,6 @@ export class AttemptRunner {
     job: Job,
     def: JobDefinition,
     a: { jobId: string; generation: number; attempt: number; error: DeadLetterDoc['error']; payloadInvalid: boolean },
-    writeJob: JobWrites,
   ): Promise<void> {
     const { cols, events } = this.deps;
     // The budget's first attempt is the latest run numbered 1 of this job.
@@ -320,13 +318,13 @@ export class AttemptRunner {
    * in-memory lock time stays fresh and the attempt goes on. The returned stop waits for a
    * renewal in flight: landing after Agenda's final save, it would lock the finished job again.
    */
-  private renewLock(job: Job, abort: { handler: AbortController; lock: AbortController }, writeJob: JobWrites): () => Promise<void> {
+  private renewLock(job: Job, abort: { handler: AbortController; lock: AbortController }): () => Promise<void> {
     const { cols } = this.deps;
     const every = Math.max(250, Math.floor(this.deps.lockLifetimeMs / 3));
     const renew = async () => {
       try {
         // Another worker that retook the job has started a run of its own: a newer lastRunAt.
-        const res = await writeJob(() => cols.agendaJobs.updateOne({ _id: new ObjectId(String(job.attrs._id)), lastRunAt: job.attrs.lastRunAt }, { $set: { lockedAt: new Date() } }));
+        const res = await cols.agendaJobs.updateOne({ _id: new ObjectId(String(job.attrs._id)), lastRunAt: job.attrs.lastRunAt }, { $set: { lockedAt: new Date() } });
         if (res.matchedCount === 1) {
           job.attrs.lockedAt = new Date();
           return;
@@ -352,22 +350,6 @@ export class AttemptRunner {
       await inFlight;
     };
   }
-}
-
-/** Runs one attempt's writes to its job document one at a time. */
-type JobWrites = <T>(write: () => Promise<T>) => Promise<T>;
-
-/**
- * FerretDB v1 applies an update by writing the whole document it read back, so two updates of one
- * job in flight at once (a lock renewal and the attempt counter) can lose one of them.
- */
-function serialized(): JobWrites {
-  let tail: Promise<unknown> = Promise.resolve();
-  return (write) => {
-    const next = tail.then(write, write);
-    tail = next.catch(() => {});
-    return next;
-  };
 }
 
 /**

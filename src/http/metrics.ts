@@ -2,8 +2,7 @@
  * Prometheus metrics for `/metrics`. Counters and histograms follow engine events as they
  * happen; what needs the database (queue depth, oldest due job, DLQ pending, breaker states) is
  * read by one background refresh every REFRESH_MS (an idle worker: every 5 minutes), never
- * per scrape, so a scrape costs nothing
- * and a busy Prometheus cannot load the database.
+ * per scrape, so a scrape costs nothing and a busy Prometheus cannot load the database.
  */
 import client from 'prom-client';
 import type { App } from '../app.ts';
