@@ -6,7 +6,6 @@
  * a failure throws (Agenda records failCount/failReason) after we set `nextRunAt` to the retry
  * time, or to null (or the next tick of a recurring job) once the DLQ entry is written.
  */
-import { randomBytes } from 'node:crypto';
 import type { Job } from 'agenda';
 import type { Db } from 'mongodb';
 import { ObjectId } from 'mongodb';
@@ -18,12 +17,11 @@ import { AbortedError, DeferError, NotProviderFaultError, PayloadError, TimeoutE
 import { passGuards, type AttemptOutcome, type Guard } from './guards.ts';
 import { finishRun, startRun, writeDeadLetter } from './records.ts';
 import { backoffDelay, effectiveRetry } from './retry.ts';
+import { untilWritten } from './untilWritten.ts';
 import type { SettingsStore } from './settings.ts';
 
 export const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 const PIPELINE_RETRY_MS = 5_000;
-const RECORD_RETRY_FIRST_MS = 100;
-const RECORD_RETRY_MAX_MS = 2_000;
 
 export interface AttemptDeps {
   db: Db;
@@ -135,7 +133,15 @@ export class AttemptRunner {
 
     // Everything after the handler ran is written through `record`: retried while the database
     // is away, so a finished attempt is not run again merely because its outcome was not saved.
-    const record = <T>(write: () => Promise<T>) => this.durable(write, signals.lockLost, log);
+    // Retried until it lands, unless the lock is lost: then another worker owns the job, and its
+    // run is the one that counts.
+    const record = <T>(write: () => Promise<T>) =>
+      untilWritten(write, {
+        log,
+        failed: 'recording the outcome failed; retrying while the job is still ours',
+        landed: 'outcome recorded after the database came back',
+        giveUp: () => signals.lockLost.aborted,
+      });
     try {
       // The attempt starts when the guards admit it: rate limits count from this moment.
       const startedAt = new Date();
@@ -239,30 +245,6 @@ export class AttemptRunner {
   private async attemptsReallyStarted(jobId: string, generation: number, counted: number): Promise<number> {
     const started = await this.deps.cols.jobRuns.countDocuments({ jobId, generation, outcome: { $ne: 'aborted' } });
     return Math.min(counted, started + 1);
-  }
-
-  /**
-   * Retries `write` while the database is away, until it lands or the job's lock is lost (then
-   * another worker owns the job, and its run is the one that counts). Logged once per outage.
-   */
-  private async durable<T>(write: () => Promise<T>, lockLost: AbortSignal, log: Logger): Promise<T> {
-    let delay = RECORD_RETRY_FIRST_MS;
-    let ref: string | undefined;
-    for (;;) {
-      try {
-        const out = await write();
-        if (ref) log.info({ ref }, 'outcome recorded after the database came back');
-        return out;
-      } catch (err) {
-        if (lockLost.aborted) throw err;
-        if (!ref) {
-          ref = randomBytes(3).toString('hex');
-          log.warn({ err, ref }, 'recording the outcome failed; retrying while the job is still ours');
-        }
-        await new Promise((r) => setTimeout(r, delay));
-        delay = Math.min(delay * 2, RECORD_RETRY_MAX_MS);
-      }
-    }
   }
 
   /** After a success: a retried dead letter is `retried`; a recurring job starts a fresh budget. */

@@ -17,7 +17,6 @@
  *
  * Agenda calls `unlockJob` without awaiting it: our unlocks never reject.
  */
-import { randomBytes } from 'node:crypto';
 import { MongoJobRepository } from '@agendajs/mongo-backend';
 import { EventEmitter } from 'node:events';
 import { toJobId, type AgendaBackend, type JobNotification, type JobParameters, type NotificationChannel, type NotificationChannelState, type NotificationHandler } from 'agenda';
@@ -28,6 +27,7 @@ import { RunClaims } from './claims.ts';
 import { Announcements } from './announcements.ts';
 import { DueJobs, startsInLock } from './dueJobs.ts';
 import type { Retirement } from './retirement.ts';
+import { untilWritten } from './untilWritten.ts';
 
 type SaveOptions = Parameters<MongoJobRepository['saveJobState']>[1];
 type LockOptions = Parameters<MongoJobRepository['getNextJobToRun']>[4];
@@ -49,11 +49,6 @@ export interface BackendOptions {
   /** Where one-off jobs that succeeded go (working engines). */
   retirement?: Retirement;
 }
-
-
-
-const SAVE_RETRY_FIRST_MS = 100;
-const SAVE_RETRY_MAX_MS = 2_000;
 
 /** Thrown by a save that found the job taken by another worker. */
 export class LockLostError extends Error {
@@ -200,26 +195,17 @@ export class SwitchboardRepository extends MongoJobRepository {
 
   /** True when the save landed on our run (false: another worker took the job meanwhile). */
   private async saveUntilDone(id: string, job: JobParameters, options?: SaveOptions): Promise<boolean> {
-    let delay = SAVE_RETRY_FIRST_MS;
-    let ref: string | undefined;
-    for (;;) {
-      try {
-        const sb = (job as { sb?: AgendaJobDoc['sb'] }).sb;
-        const res = await this.collection.updateOne({ _id: new ObjectId(id), lastRunAt: job.lastRunAt ?? null }, { $set: { ...stateFields(job, null, options), ...(sb ? { sb } : {}) } });
-        if (ref) this.opts.log.info({ ref, jobId: id }, 'job state saved after the database came back');
-        if (res.matchedCount !== 1) {
-          this.opts.log.warn({ jobId: id, job: job.name }, 'another worker took the job meanwhile; its state stands');
-        }
-        return res.matchedCount === 1;
-      } catch (err) {
-        if (!ref) {
-          ref = randomBytes(3).toString('hex');
-          this.opts.log.warn({ err, ref, jobId: id, job: job.name }, 'saving the job state failed; retrying until the database answers');
-        }
-        await new Promise((r) => setTimeout(r, delay));
-        delay = Math.min(delay * 2, SAVE_RETRY_MAX_MS);
-      }
-    }
+    const sb = (job as { sb?: AgendaJobDoc['sb'] }).sb;
+    const res = await untilWritten(
+      () => this.collection.updateOne({ _id: new ObjectId(id), lastRunAt: job.lastRunAt ?? null }, { $set: { ...stateFields(job, null, options), ...(sb ? { sb } : {}) } }),
+      {
+        log: this.opts.log.child({ jobId: id, job: job.name }),
+        failed: 'saving the job state failed; retrying until the database answers',
+        landed: 'job state saved after the database came back',
+      },
+    );
+    if (res.matchedCount !== 1) this.opts.log.warn({ jobId: id, job: job.name }, 'another worker took the job meanwhile; its state stands');
+    return res.matchedCount === 1;
   }
 
   /** Agenda does not await this: it never rejects. */
