@@ -125,6 +125,9 @@ export interface AgendaJobDoc {
   };
 }
 
+/** Agenda's job parameters (or a Job's attrs) carry our `sb` bookkeeping through its saves. */
+export type WithBookkeeping = { sb?: AgendaJobDoc['sb'] };
+
 export function collections(db: Db): SwitchboardCollections {
   return {
     deadLetters: db.collection<DeadLetterDoc>('deadLetters'),

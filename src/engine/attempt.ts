@@ -10,7 +10,7 @@ import type { Job } from 'agenda';
 import type { Db } from 'mongodb';
 import { ObjectId } from 'mongodb';
 import type { EventEmitter } from 'node:events';
-import type { AgendaJobDoc, SwitchboardCollections, JobRunDoc, DeadLetterDoc } from '../db/collections.ts';
+import type { AgendaJobDoc, SwitchboardCollections, JobRunDoc, DeadLetterDoc, WithBookkeeping } from '../db/collections.ts';
 import type { Logger } from '../log.ts';
 import type { JobDefinition, JobContext } from './defineJob.ts';
 import { AbortedError, DeferError, NotProviderFaultError, PayloadError, TimeoutError, describeError } from './errors.ts';
@@ -147,7 +147,7 @@ export class AttemptRunner {
       const startedAt = new Date();
       // The run's start counted this attempt in the job document (backend.ts); the final save
       // writes `sb` back as decided here.
-      const sb = (((job.attrs as { sb?: AgendaJobDoc['sb'] }).sb ??= {}) as NonNullable<AgendaJobDoc['sb']>);
+      const sb = (((job.attrs as WithBookkeeping).sb ??= {}) as NonNullable<AgendaJobDoc['sb']>);
       const generation = sb.generation ?? 0;
       const policy = effectiveRetry(def, {
         maxAttempts: settings.config<number>(`${def.name}.max_attempts`),
@@ -251,13 +251,13 @@ export class AttemptRunner {
   private async settleSuccess(job: Job, recurring: boolean): Promise<void> {
     const { cols } = this.deps;
     const jobId = String(job.attrs._id);
-    const retriedFrom = (job.attrs as { sb?: AgendaJobDoc['sb'] }).sb?.retriedFrom;
+    const retriedFrom = (job.attrs as WithBookkeeping).sb?.retriedFrom;
     if (retriedFrom) {
       await cols.deadLetters.updateMany({ $or: [{ jobId }, { retryJobId: jobId }], status: 'retry_scheduled' }, { $set: { status: 'retried', actedAt: new Date() } });
     }
     if (recurring) {
       // Written with the run's final save.
-      const sb = (job.attrs as { sb?: AgendaJobDoc['sb'] }).sb;
+      const sb = (job.attrs as WithBookkeeping).sb;
       if (sb) {
         sb.attempts = 0;
         delete sb.retriedFrom;
@@ -286,7 +286,7 @@ export class AttemptRunner {
     // A recurring job starts its next tick with a fresh budget and a new generation.
     if (job.attrs.repeatInterval || job.attrs.repeatAt) {
       // Written with the run's final save.
-      const sb = ((job.attrs as { sb?: AgendaJobDoc['sb'] }).sb ??= {});
+      const sb = ((job.attrs as WithBookkeeping).sb ??= {});
       sb.attempts = 0;
       sb.generation = a.generation + 1;
     }

@@ -20,8 +20,8 @@
 import { MongoJobRepository } from '@agendajs/mongo-backend';
 import { EventEmitter } from 'node:events';
 import { toJobId, type AgendaBackend, type JobNotification, type JobParameters, type NotificationChannel, type NotificationChannelState, type NotificationHandler } from 'agenda';
-import { ObjectId, type Collection, type Db } from 'mongodb';
-import type { AgendaJobDoc } from '../db/collections.ts';
+import { ObjectId, type Db } from 'mongodb';
+import type { AgendaJobDoc, WithBookkeeping } from '../db/collections.ts';
 import type { Logger } from '../log.ts';
 import { RunClaims } from './claims.ts';
 import { Announcements } from './announcements.ts';
@@ -111,7 +111,7 @@ export class SwitchboardRepository extends MongoJobRepository {
     const job = await this.due.next(name, nextScanAt, lockDeadline);
     if (!job?._id || !job.lockedAt) return undefined;
     const lockedAt = new Date(job.lockedAt);
-    const sb = (job as { sb?: AgendaJobDoc['sb'] }).sb;
+    const sb = (job as WithBookkeeping).sb;
     this.held.set(String(job._id), {
       name,
       started: false,
@@ -154,7 +154,7 @@ export class SwitchboardRepository extends MongoJobRepository {
       // The attempt is counted as it starts, in the same write (so a worker that dies in the
       // handler has spent it); the final save writes back the runner's verdict (a deferral
       // does not count).
-      const attempts = ((job as { sb?: AgendaJobDoc['sb'] }).sb?.attempts ?? 0) + 1;
+      const attempts = ((job as WithBookkeeping).sb?.attempts ?? 0) + 1;
       const res = await this.collection
         .updateOne({ _id: new ObjectId(id), lockedAt: held.lockedAt }, { $set: { ...stateFields(job, now, options), 'sb.attempts': attempts } })
         .catch((err: unknown) => {
@@ -195,7 +195,7 @@ export class SwitchboardRepository extends MongoJobRepository {
 
   /** True when the save landed on our run (false: another worker took the job meanwhile). */
   private async saveUntilDone(id: string, job: JobParameters, options?: SaveOptions): Promise<boolean> {
-    const sb = (job as { sb?: AgendaJobDoc['sb'] }).sb;
+    const sb = (job as WithBookkeeping).sb;
     const res = await untilWritten(
       () => this.collection.updateOne({ _id: new ObjectId(id), lastRunAt: job.lastRunAt ?? null }, { $set: { ...stateFields(job, null, options), ...(sb ? { sb } : {}) } }),
       {

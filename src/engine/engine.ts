@@ -6,7 +6,7 @@ import { EventEmitter, once } from 'node:events';
 import { Agenda } from 'agenda';
 import type { Db } from 'mongodb';
 import type { Config } from '../config.ts';
-import { collections, ensureIndexes, type AgendaJobDoc, type SwitchboardCollections } from '../db/collections.ts';
+import { collections, ensureIndexes, type SwitchboardCollections, type WithBookkeeping } from '../db/collections.ts';
 import type { Logger } from '../log.ts';
 import { AttemptRunner } from './attempt.ts';
 import type { JobDefinition, JobRegistry } from './defineJob.ts';
@@ -235,7 +235,7 @@ export class Engine extends EventEmitter {
     if (opts.priority !== undefined) job.priority(opts.priority);
     // Saved with the job in its one insert.
     if (opts.dedupeKey || opts.enqueuedBy) {
-      (job.attrs as { sb?: AgendaJobDoc['sb'] }).sb = { ...(opts.dedupeKey ? { dedupeKey: opts.dedupeKey } : {}), ...(opts.enqueuedBy ? { enqueuedBy: opts.enqueuedBy } : {}) };
+      (job.attrs as WithBookkeeping).sb = { ...(opts.dedupeKey ? { dedupeKey: opts.dedupeKey } : {}), ...(opts.enqueuedBy ? { enqueuedBy: opts.enqueuedBy } : {}) };
     }
     await job.save();
     return { id: String(job.attrs._id), nextRunAt: job.attrs.nextRunAt ?? null };

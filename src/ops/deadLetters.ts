@@ -6,7 +6,7 @@
  * (a retried entry reaches it with the next maintenance.cleanup), and both are read here.
  */
 import { ObjectId, type Collection, type Filter } from 'mongodb';
-import type { Actor, AgendaJobDoc, DeadLetterDoc, SwitchboardCollections } from '../db/collections.ts';
+import type { Actor, DeadLetterDoc, SwitchboardCollections, WithBookkeeping } from '../db/collections.ts';
 import type { Engine } from '../engine/engine.ts';
 import { CLOSED_STATUSES, findDeadLetter, moveToHistory } from '../engine/records.ts';
 import { OpsError } from './errors.ts';
@@ -183,7 +183,7 @@ export class DeadLetters {
     if (requeued.matchedCount === 0) {
       // The job document is gone (removed or cleaned up): enqueue a new one with the same payload.
       const job = this.engine.agenda.create(d.jobName, d.payload);
-      (job.attrs as { sb?: AgendaJobDoc['sb'] }).sb = { retriedFrom: id };
+      (job.attrs as WithBookkeeping).sb = { retriedFrom: id };
       await job.save();
       await this.cols.deadLetters.updateOne({ _id: d._id }, { $set: { retryJobId: String(job.attrs._id) } });
     }
