@@ -13,7 +13,7 @@
  * (its worker died, or the lock was undone): it may be taken over, or the job would wait forever.
  */
 import type { Collection, Db } from 'mongodb';
-import { registerIndexes, type AgendaJobDoc } from '../db/collections.ts';
+import { registerIndexes } from '../db/collections.ts';
 import { insertOnce } from '../db/insertOnce.ts';
 
 export interface ClaimDoc {
@@ -39,21 +39,6 @@ interface Claimable {
   lastFinishedAt?: Date | null;
 }
 
-/** A due job as read before claiming it. */
-export type Candidate = Pick<AgendaJobDoc, '_id' | 'name' | 'nextRunAt' | 'lastRunAt' | 'lockedAt' | 'lastFinishedAt'>;
-const CANDIDATE_FIELDS = { _id: 1, name: 1, nextRunAt: 1, lastRunAt: 1, lockedAt: 1, lastFinishedAt: 1 };
-
-/** What Agenda asks for when it fills its queue (MongoJobRepository.getNextJobToRun). */
-export interface LockRequest {
-  name: string;
-  nextScanAt: Date;
-  /** Locks taken before this have expired. */
-  lockDeadline: Date;
-}
-
-/** Due jobs looked at per request: a claim lost to another worker moves on to the next one. */
-const CANDIDATES = 5;
-
 const ms = (d: Date | null | undefined, none: string) => (d ? String(d.getTime()) : none);
 /** The state racers read: scheduled time, last run, lock time. */
 const claimKey = (job: Claimable) => `${String(job._id)}:${ms(job.nextRunAt, 'none')}:${ms(job.lastRunAt, 'never')}:${ms(job.lockedAt, 'unlocked')}`;
@@ -70,33 +55,6 @@ export class RunClaims {
     this.col = db.collection<ClaimDoc>('jobClaims');
     this.worker = worker;
     this.staleAfterMs = staleAfterMs;
-  }
-
-  /**
-   * Agenda's "find and lock the next job" with the claim before the lock: reads due jobs (unlocked
-   * and due by `nextScanAt`, or locked before `lockDeadline`), claims one, and has `lock` write
-   * the lock, provided the job is still in the state it was read in.
-   */
-  async lockNext<T>(jobs: Collection<AgendaJobDoc>, req: LockRequest, lock: (job: Candidate) => Promise<T | undefined>): Promise<T | undefined> {
-    const candidates = await jobs
-      .find(
-        {
-          name: req.name,
-          disabled: { $ne: true },
-          $or: [{ lockedAt: { $eq: null }, nextRunAt: { $lte: req.nextScanAt } }, { lockedAt: { $lte: req.lockDeadline } }],
-        },
-        { projection: CANDIDATE_FIELDS, sort: { nextRunAt: 1, priority: -1 }, limit: CANDIDATES },
-      )
-      .toArray();
-    for (const job of candidates) {
-      const claim = await this.claim(job);
-      if (!claim) continue;
-      const locked = await lock(job);
-      if (locked) return locked;
-      // The job moved on meanwhile; it may come back to this state (unlocked), so do not hold it.
-      await this.col.deleteOne({ _id: claim });
-    }
-    return undefined;
   }
 
   /**

@@ -95,14 +95,6 @@ export class DueJobs {
     return Math.min(Math.max(this.opts.lockLifetimeMs, this.opts.processEveryMs), 60_000);
   }
 
-  /** Jobs of type `name` locked here and not yet handed out. */
-  buffered(name?: string): number {
-    if (name) return this.buffer.get(name)?.length ?? 0;
-    let n = 0;
-    for (const list of this.buffer.values()) n += list.length;
-    return n;
-  }
-
   private take(name: string): JobParameters | undefined {
     return this.buffer.get(name)?.shift()?.job;
   }
