@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { command } from './define.ts';
 import { fmtDate, truncate, type ReplyAction } from '../src/chat/reply.ts';
-import { UsageError } from '../src/ops/errors.ts';
+import { UsageError } from '../src/errors.ts';
 
 const STATUS = z.enum(['pending', 'retry_scheduled', 'retried', 'deleted']);
 const ids = z.array(z.string()).default([]);

@@ -5,7 +5,7 @@ import { reason, duration as durationArg } from './args.ts';
 import { fmtDate, truncate } from '../src/chat/reply.ts';
 import { quoteArg } from '../src/chat/grammar.ts';
 import { formatDuration } from '../src/util/duration.ts';
-import { UsageError } from '../src/ops/errors.ts';
+import { UsageError } from '../src/errors.ts';
 import { maskSecrets } from '../src/util/secrets.ts';
 
 const duration = durationArg();

@@ -2,8 +2,8 @@
 import { z } from 'zod';
 import { command } from './define.ts';
 import { fmtDate } from '../src/chat/reply.ts';
-import { ROLES } from '../src/chat/roles.ts';
-import type { Platform } from '../src/chat/identities.ts';
+import { ROLES } from '../src/auth/roles.ts';
+import type { Platform } from '../src/auth/identities.ts';
 
 export interface UserRef {
   platform: Platform;

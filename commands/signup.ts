@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { command } from './define.ts';
 import { fmtDate } from '../src/chat/reply.ts';
-import { OpsError } from '../src/ops/errors.ts';
+import { OpsError } from '../src/errors.ts';
 import { Signups, SignupError } from '../src/auth/signup.ts';
 import type { Ops } from '../src/ops/index.ts';
 

@@ -6,7 +6,7 @@
  */
 import { maskText } from '../util/secrets.ts';
 import type { Actor } from '../db/collections.ts';
-import { OpsError } from '../ops/errors.ts';
+import { OpsError } from '../errors.ts';
 import { formatDuration } from '../util/duration.ts';
 import { noticeId, type Announcer } from './announce.ts';
 import { effectiveState, operatorState, type OperatorState } from './lifecycle.ts';

@@ -1,5 +1,5 @@
 /** Signup contacts name the chat identity that gets the role: `telegram:123456`, `slack:U0123`, or bare Telegram digits. */
-import type { Platform } from '../chat/identities.ts';
+import type { Platform } from './identities.ts';
 
 export interface ParsedContact {
   platform: Platform;

@@ -1,7 +1,7 @@
 /** Shapes shared by the signup service, its HTTP routes and the channel that reaches the owner. */
 import type { Actor } from '../db/collections.ts';
 import type { ReplyAction } from '../chat/reply.ts';
-import type { Role } from '../chat/roles.ts';
+import type { Role } from './roles.ts';
 
 export type SignupStatus = 'pending' | 'verified' | 'approved' | 'denied' | 'locked';
 

@@ -8,13 +8,13 @@ import type { Actor } from '../db/collections.ts';
 import type { Logger } from '../log.ts';
 import type { AuditLog } from '../ops/audit.ts';
 import type { Ops } from '../ops/index.ts';
-import { OpsError, UsageError } from '../ops/errors.ts';
+import { OpsError, UsageError } from '../errors.ts';
 import type { ActionTokens } from './actions.ts';
 import { parseCommandLine } from './grammar.ts';
 import { helpReply, usageText } from './help.ts';
 import { fromFlag, optionNames, type CommandRegistry, type CommandSpec } from './registry.ts';
 import { fmtDate, type Reply } from './reply.ts';
-import { roleAllows, type Role } from './roles.ts';
+import { roleAllows, type Role } from '../auth/roles.ts';
 import { closestMatches } from './suggest.ts';
 
 export interface Invoker {
@@ -122,7 +122,7 @@ export class Dispatcher {
   }
 
   /** Whether the invoker's role reaches the command a text names (unknown text: the run will say). */
-  private allows(command: string, invoker: Invoker): boolean {
+  allows(command: string, invoker: Invoker): boolean {
     const parsed = parseCommandLine(command);
     const found = parsed.ok ? this.registry.resolve(parsed.value.words) : undefined;
     return !found || roleAllows(invoker.role, found.spec.role);

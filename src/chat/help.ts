@@ -1,7 +1,7 @@
 /** `help`, `help FAMILY` and `help COMMAND`, generated from the registry. */
 import type { CommandRegistry, CommandSpec } from './registry.ts';
 import type { Reply } from './reply.ts';
-import { roleAllows, type Role } from './roles.ts';
+import { roleAllows, type Role } from '../auth/roles.ts';
 
 /** The usage block of one command: grammar line and examples. */
 export function usageText(spec: CommandSpec): string {

@@ -13,7 +13,7 @@
 import { z } from 'zod';
 import type { Actor } from '../db/collections.ts';
 import type { Reply } from './reply.ts';
-import type { Role } from './roles.ts';
+import type { Role } from '../auth/roles.ts';
 
 export interface CommandContext<Ops = unknown> {
   actor: Actor;

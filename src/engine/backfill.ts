@@ -9,7 +9,7 @@
  */
 import { ObjectId, type Collection, type Db } from 'mongodb';
 import { registerIndexes, type Actor, type ErrorInfo } from '../db/collections.ts';
-import { OpsError, UsageError } from '../ops/errors.ts';
+import { OpsError, UsageError } from '../errors.ts';
 import type { Engine } from './engine.ts';
 import { insertOnce } from '../db/insertOnce.ts';
 

@@ -13,7 +13,7 @@ import { configKey, type SettingsStore } from '../engine/settings.ts';
 import { Breakers } from './breakers.ts';
 import { concurrencyGuard, rateLimitGuard } from './limits.ts';
 import { listKeys, parseValue, resolveKey, type ConfigContext, type ConfigKeyInfo } from './runtimeConfig.ts';
-import { OpsError, UsageError } from '../ops/errors.ts';
+import { OpsError, UsageError } from '../errors.ts';
 
 export class FlowControl {
   readonly ctx: ConfigContext;

@@ -9,7 +9,7 @@ import { ObjectId, type Collection, type Filter } from 'mongodb';
 import type { Actor, DeadLetterDoc, SwitchboardCollections, WithBookkeeping } from '../db/collections.ts';
 import type { Engine } from '../engine/engine.ts';
 import { CLOSED_STATUSES, findDeadLetter, moveToHistory } from '../engine/records.ts';
-import { OpsError } from './errors.ts';
+import { OpsError } from '../errors.ts';
 import { parseObjectId } from './ids.ts';
 import { maskSecrets, maskText } from '../util/secrets.ts';
 

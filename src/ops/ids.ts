@@ -1,6 +1,6 @@
 /** Ids typed by operators: a clear sentence instead of a driver error. */
 import { ObjectId } from 'mongodb';
-import { OpsError } from './errors.ts';
+import { OpsError } from '../errors.ts';
 
 /** The ObjectId behind a 24-hex-character id, or an OpsError naming what was expected. */
 export function parseObjectId(id: string, what: string): ObjectId {

@@ -12,7 +12,7 @@ import type { BreakerTransition } from '../flow/breakers.ts';
 import { DeadLetters } from './deadLetters.ts';
 import { Jobs } from './jobs.ts';
 import { computeStatus, type StatusData } from './status.ts';
-import { Identities } from '../chat/identities.ts';
+import { Identities } from '../auth/identities.ts';
 
 export interface KillSwitchView {
   active: boolean;

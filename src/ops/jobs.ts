@@ -8,7 +8,7 @@ import type { Engine } from '../engine/engine.ts';
 import { PayloadError } from '../engine/errors.ts';
 import { FINISHED_JOBS } from '../engine/retirement.ts';
 import { pauseKey, type SwitchState } from '../engine/settings.ts';
-import { OpsError, UsageError } from './errors.ts';
+import { OpsError, UsageError } from '../errors.ts';
 import { parseObjectId } from './ids.ts';
 import { insertOnce } from '../db/insertOnce.ts';
 import { maskSecrets, maskText } from '../util/secrets.ts';

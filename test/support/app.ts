@@ -1,7 +1,7 @@
 /** A whole Switchboard process (engine, ops, dispatcher) on a fresh test database. */
 import { createApp, type App } from '../../src/app.ts';
 import type { Invoker } from '../../src/chat/dispatcher.ts';
-import type { Role } from '../../src/chat/roles.ts';
+import type { Role } from '../../src/auth/roles.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import type { JobDefinition } from '../../src/engine/defineJob.ts';
 import type { Guard } from '../../src/engine/guards.ts';

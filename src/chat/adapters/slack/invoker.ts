@@ -4,7 +4,7 @@
  */
 import type { Config } from '../../../config.ts';
 import type { Invoker } from '../../dispatcher.ts';
-import type { Identities } from '../../identities.ts';
+import type { Identities } from '../../../auth/identities.ts';
 
 export interface SlackUser {
   id: string;

@@ -6,7 +6,7 @@
 import type { Collection, Db } from 'mongodb';
 import type { Actor, SettingDoc } from '../../../db/collections.ts';
 import type { SettingsStore } from '../../../engine/settings.ts';
-import type { Identities } from '../../identities.ts';
+import type { Identities } from '../../../auth/identities.ts';
 
 export const OWNER_KEY = 'telegram:owner';
 
