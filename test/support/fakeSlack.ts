@@ -52,8 +52,14 @@ export const SLACK_BOT = { userId: 'UBOT', teamId: 'T1', botId: 'B1', appId: 'A1
 
 const JSON_FIELDS = ['blocks', 'attachments', 'view', 'metadata', 'unfurls', 'user_auth_blocks'];
 
+/** Options of {@link startFakeSlack}. */
+export interface FakeSlackOptions {
+  /** Socket Mode: the WebSocket URL `apps.connections.open` hands out (one per call); unset, the method answers `socket_mode_not_enabled`. */
+  socketModeUrl?: () => string;
+}
+
 /** Starts a fake Slack on 127.0.0.1 (random port). */
-export async function startFakeSlack(): Promise<FakeSlack> {
+export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeSlack> {
   const calls = new Recorder<SlackCall>();
   const responses = new Recorder<SlackResponse>();
   const failures = new Map<string, SlackFailure[]>();
@@ -65,9 +71,14 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     return `${1_700_000_000 + Math.floor(tsCounter / 1e6)}.${String(tsCounter % 1e6).padStart(6, '0')}`;
   };
 
-  const answer = (method: string, body: Record<string, unknown>): Record<string, unknown> => {
+  const answer = (method: string, body: Record<string, unknown>, headers: RecordedHeaders): Record<string, unknown> => {
     const str = (key: string): string => (typeof body[key] === 'string' ? (body[key] as string) : '');
     switch (method) {
+      case 'apps.connections.open': {
+        // Only an app-level token (xapp-) may open a Socket Mode connection; Slack refuses a bot token so.
+        if (!/^Bearer xapp-/.test(String(headers.authorization ?? ''))) return { ok: false, error: 'not_allowed_token_type' };
+        return opts.socketModeUrl ? { ok: true, url: opts.socketModeUrl() } : { ok: false, error: 'socket_mode_not_enabled' };
+      }
       case 'auth.test':
         return {
           ok: true,
@@ -178,7 +189,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       return;
     }
     calls.record({ method, body, headers, status: 200 });
-    sendJson(res, 200, failure ? { ok: false, error: failure.error } : answer(method, body));
+    sendJson(res, 200, failure ? { ok: false, error: failure.error } : answer(method, body, headers));
   });
 
   return {
