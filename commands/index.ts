@@ -5,6 +5,7 @@ import { auditCommand } from './audit.ts';
 import { backfillCommands } from './backfill.ts';
 import { breakersCommands } from './breakers.ts';
 import { configCommands } from './config.ts';
+import { dashboardCommand } from './dashboard.ts';
 import { dlqCommands } from './dlq.ts';
 import { jobsCommands } from './jobs.ts';
 import { killSwitchCommands } from './killswitch.ts';
@@ -15,5 +16,5 @@ import { telegramCommands } from './telegram.ts';
 
 /** The command set every front end serves. */
 export function commandRegistry(): CommandRegistry {
-  return new CommandRegistry([statusCommand, ...jobsCommands, ...dlqCommands, ...killSwitchCommands, ...breakersCommands, ...configCommands, auditCommand, ...rolesCommands, ...telegramCommands, ...signupCommands, ...alertsCommands, ...backfillCommands]);
+  return new CommandRegistry([statusCommand, ...jobsCommands, ...dlqCommands, ...killSwitchCommands, ...breakersCommands, ...configCommands, auditCommand, ...rolesCommands, ...telegramCommands, ...signupCommands, ...alertsCommands, ...backfillCommands, dashboardCommand]);
 }

@@ -36,6 +36,10 @@ export const envSchema = z.object({
 
   PORT: int(3000, 0).pipe(z.number().max(65535)),
   HTTP_HOST: z.string().min(1).default('0.0.0.0'),
+  /** Public base of the web dashboard's sign-in links (default http://localhost:PORT). */
+  DASHBOARD_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** How long a dashboard session lasts after signing in with a chat link. */
+  DASHBOARD_SESSION_HOURS: int(12, 1),
 
   WORKER_NAME: z.string().min(1).default(`${os.hostname()}-${process.pid}`),
   ENGINE_PROCESS_EVERY_MS: int(1000, 50),
