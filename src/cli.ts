@@ -3,7 +3,7 @@
  * `switchboard console`: the interactive console; `switchboard serve`: the engine and adapters.
  */
 import { once } from 'node:events';
-import { createApp, localAdmin, type App } from './app.ts';
+import { createApp, localAdmin, type App } from './app/index.ts';
 import { runConsole } from './chat/adapters/console.ts';
 import { exitCode } from './chat/dispatcher.ts';
 import { quoteArg } from './chat/grammar.ts';

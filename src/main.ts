@@ -3,7 +3,7 @@
  * a terminal and no chat tokens, also the console. SIGTERM/SIGINT shut down gracefully; nothing
  * else ends the process once it serves (see surviveUnhandled).
  */
-import { createApp, type App } from './app.ts';
+import { createApp, type App } from './app/index.ts';
 import { runConsole } from './chat/adapters/console.ts';
 import { configOrExit } from './configOrExit.ts';
 import { createLogger, type Logger } from './log.ts';

@@ -6,7 +6,7 @@
  * the background, and `status` tells /readyz how far it got.
  */
 import { App as BoltApp, SocketModeReceiver, webApi } from '@slack/bolt';
-import type { App } from '../../../app.ts';
+import type { App } from '../../../app/index.ts';
 import type { Config } from '../../../config.ts';
 import { ConnectionStatus, keepConnecting } from '../../../http/connections.ts';
 import type { HttpServer } from '../../../http/server.ts';

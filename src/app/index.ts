@@ -3,20 +3,22 @@
  * CLI, the console and the tests all build it here, so they run the same code.
  */
 import type { Db } from 'mongodb';
-import { commandRegistry } from '../commands/index.ts';
-import { loadJobs } from '../jobs/index.ts';
-import { ActionTokens } from './chat/actions.ts';
-import { Dispatcher, type Invoker } from './chat/dispatcher.ts';
-import type { Config } from './config.ts';
-import type { Actor } from './db/collections.ts';
-import type { JobDefinition } from './engine/defineJob.ts';
-import type { EngineRef } from './engine/backfill.ts';
-import { Engine } from './engine/engine.ts';
-import type { Guard } from './engine/guards.ts';
-import type { Logger } from './log.ts';
-import { Ops } from './ops/index.ts';
-import { FlowControl } from './flow/index.ts';
-import { Rollups } from './engine/rollups.ts';
+import { commandRegistry } from '../../commands/index.ts';
+import { loadJobs } from '../../jobs/index.ts';
+import { ActionTokens } from '../chat/actions.ts';
+import { Dispatcher, type Invoker } from '../chat/dispatcher.ts';
+import type { Config } from '../config.ts';
+import type { Actor } from '../db/collections.ts';
+import type { JobDefinition } from '../engine/defineJob.ts';
+import type { EngineRef } from '../engine/backfill.ts';
+import { Engine } from '../engine/engine.ts';
+import type { Guard } from '../engine/guards.ts';
+import type { Logger } from '../log.ts';
+import { Ops } from '../ops/index.ts';
+import { FlowControl } from '../flow/index.ts';
+import { Rollups } from '../engine/rollups.ts';
+import { alertRules } from '../alerting/rules.ts';
+import { APP_INDEXES, appConfigKeys } from './schema.ts';
 
 export interface App {
   config: Config;
@@ -47,13 +49,14 @@ export function createApp(opts: CreateAppOptions): App {
   // The backfill runner job needs the engine, which needs the jobs: filled in below.
   const engineRef: EngineRef = {};
   const jobs = loadJobs(opts.config, opts.extraJobs, { engineRef });
-  const flow = new FlowControl(opts.db, opts.config, jobs, { rateWindowMs: opts.rateWindowMs });
+  const flow = new FlowControl(opts.db, opts.config, jobs, { rateWindowMs: opts.rateWindowMs, configKeys: appConfigKeys(alertRules) });
   const engine = new Engine({
     db: opts.db,
     config: opts.config,
     log: opts.log,
     jobs,
     guards: (settings, events) => [...flow.guards(settings, events), ...(opts.guards ?? [])],
+    indexes: APP_INDEXES,
   });
   engineRef.engine = engine;
   const ops = new Ops(engine, flow);

@@ -1,0 +1,43 @@
+/**
+ * What the modules of a process declare about the database and its runtime keys, collected in
+ * one place: the index plan of every collection outside the engine's own (the engine adds
+ * those), and the runtime config key families beyond flow control's. Modules export their
+ * declarations; nothing registers itself when imported.
+ */
+import type { IndexPlan } from '../db/collections.ts';
+import type { ConfigKeyDecl } from '../flow/runtimeConfig.ts';
+import type { AlertRule } from '../alerting/rule.ts';
+import { alertConfigKeys } from '../alerting/rules.ts';
+import { alertStoreIndexes } from '../alerting/store.ts';
+import { identityIndexes } from '../auth/identities.ts';
+import { signupIndexes } from '../auth/signup.ts';
+import { actionIndexes } from '../chat/actions.ts';
+import { slackDeliveryIndexes } from '../chat/adapters/slack/deliveries.ts';
+import { bindCodeIndexes } from '../chat/adapters/telegram/bindCodes.ts';
+import { leaseIndexes } from '../chat/adapters/telegram/lease.ts';
+import { telegramMessageIndexes } from '../chat/adapters/telegram/sender.ts';
+import { telegramUpdateIndexes } from '../chat/adapters/telegram/updates.ts';
+import { backfillIndexes } from '../engine/backfill.ts';
+import { limitIndexes } from '../flow/limits.ts';
+import { inboxIndexes } from '../../jobs/inboxGenerate.ts';
+
+/** The index plans of every collection this process owns beyond the engine's. */
+export const APP_INDEXES: readonly IndexPlan[] = [
+  limitIndexes,
+  backfillIndexes,
+  identityIndexes,
+  signupIndexes,
+  actionIndexes,
+  alertStoreIndexes,
+  slackDeliveryIndexes,
+  telegramUpdateIndexes,
+  telegramMessageIndexes,
+  leaseIndexes,
+  bindCodeIndexes,
+  inboxIndexes,
+];
+
+/** Runtime key families beyond flow control's: the parameters of the alert rules in force. */
+export function appConfigKeys(rules: readonly AlertRule[]): ConfigKeyDecl[] {
+  return alertConfigKeys(rules);
+}
