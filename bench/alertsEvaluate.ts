@@ -11,7 +11,7 @@
  */
 import os from 'node:os';
 import type { Db } from 'mongodb';
-import { createApp } from '../src/app.ts';
+import { createApp } from '../src/app/index.ts';
 import { createAlerting, type Alerting } from '../src/alerting/index.ts';
 import { loadConfig } from '../src/config.ts';
 import { silentLogger } from '../src/log.ts';

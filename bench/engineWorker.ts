@@ -18,7 +18,7 @@ import { MongoBackend } from '@agendajs/mongo-backend';
 import { Agenda, type Job } from 'agenda';
 import { MongoClient, type CommandStartedEvent, type Db } from 'mongodb';
 import { z } from 'zod';
-import { createApp } from '../src/app.ts';
+import { createApp } from '../src/app/index.ts';
 import { loadConfig } from '../src/config.ts';
 import { defineJob, JobRegistry, type JobDefinition } from '../src/engine/defineJob.ts';
 import { Engine } from '../src/engine/engine.ts';

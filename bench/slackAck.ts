@@ -4,7 +4,7 @@
  * response_url). Run: `node bench/slackAck.ts` (MONGODB_URL, else a local server in a temp dir).
  */
 import { ObjectId } from 'mongodb';
-import { createApp } from '../src/app.ts';
+import { createApp } from '../src/app/index.ts';
 import { startSlack, SLACK_EVENTS_PATH } from '../src/chat/adapters/slack/index.ts';
 import { loadConfig } from '../src/config.ts';
 import { HttpServer } from '../src/http/server.ts';

@@ -11,7 +11,7 @@
  */
 import os from 'node:os';
 import type { Db } from 'mongodb';
-import { createApp, localAdmin, type App } from '../src/app.ts';
+import { createApp, localAdmin, type App } from '../src/app/index.ts';
 import { loadConfig } from '../src/config.ts';
 import { silentLogger } from '../src/log.ts';
 import { deadLetter, seedLiveJobs, seedRuns } from './history.ts';

@@ -24,7 +24,7 @@ import { createHash } from 'node:crypto';
 import OpenAI from 'openai';
 import { MongoServerError, ObjectId, type Db, type Filter } from 'mongodb';
 import { z } from 'zod';
-import { registerIndexes } from '../src/db/collections.ts';
+import type { IndexPlan } from '../src/db/collections.ts';
 import { defineJob } from '../src/engine/defineJob.ts';
 
 /** A user as this job reads it (collection `users`). */
@@ -128,10 +128,13 @@ export function openAiGenerator(opts: { apiKey: string; baseURL?: string; model:
   };
 }
 
-registerIndexes('inbox', [
-  { key: { user: 1, status: 1 }, name: 'user_status' },
-  { key: { user: 1, createdAt: -1 }, name: 'user_createdAt' },
-]);
+/** The indexes of the collections this module owns (collected by src/app/schema.ts). */
+export const inboxIndexes: IndexPlan = {
+  inbox: [
+    { key: { user: 1, status: 1 }, name: 'user_status' },
+    { key: { user: 1, createdAt: -1 }, name: 'user_createdAt' },
+  ],
+};
 
 /** `{ user?, limit?, queue = 3, window = 14 days }`. */
 export const inboxPayload = z.object({

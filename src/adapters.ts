@@ -2,7 +2,7 @@
  * Starts what the configuration asks for: alerting (rules evaluated by the `alerts.evaluate`
  * job, notifiers fed by it), the signup endpoints, Slack and Telegram.
  */
-import type { App } from './app.ts';
+import type { App } from './app/index.ts';
 import { createAlerting } from './alerting/index.ts';
 import { startFirstSources } from './alerting/firstSources.ts';
 import type { Notifier } from './alerting/types.ts';

@@ -3,7 +3,7 @@
  * descriptions, and the runtime values of those parameters (`config set alerts.<rule>.<param>`).
  */
 import { z } from 'zod';
-import { declareConfigKey } from '../flow/runtimeConfig.ts';
+import type { ConfigKeyDecl } from '../flow/runtimeConfig.ts';
 import { builtinRules } from '../../alerts/index.ts';
 import type { Logger } from '../log.ts';
 import { formatDuration } from '../util/duration.ts';
@@ -102,13 +102,15 @@ function fromText(v: unknown): unknown {
   return v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
 }
 
-// Every rule parameter is a runtime key: `config get alerts` lists them, `config set` validates them.
-for (const p of alertParams()) {
-  const decl = alertParamDecl(p.key)!;
-  declareConfigKey({
-    pattern: p.key,
-    schema: z.preprocess(fromText, decl.schema),
-    description: p.description || `${p.rule}: ${p.param}`,
-    defaultFor: () => decl.schema.safeParse(undefined).data,
+/** Every rule parameter as a runtime key family: `config get alerts` lists them, `config set` validates them. */
+export function alertConfigKeys(rules: readonly AlertRule[] = alertRules): ConfigKeyDecl[] {
+  return alertParams(rules).map((p) => {
+    const decl = alertParamDecl(p.key, rules)!;
+    return {
+      pattern: p.key,
+      schema: z.preprocess(fromText, decl.schema),
+      description: p.description || `${p.rule}: ${p.param}`,
+      defaultFor: () => decl.schema.safeParse(undefined).data,
+    };
   });
 }

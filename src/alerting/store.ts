@@ -7,7 +7,7 @@
  */
 import { type Collection, type Db } from 'mongodb';
 import type { ReplyField } from '../chat/reply.ts';
-import { registerIndexes, type Actor } from '../db/collections.ts';
+import { type IndexPlan, type Actor } from '../db/collections.ts';
 import type { AlertEventKind } from './types.ts';
 import { insertOnce } from '../db/insertOnce.ts';
 
@@ -72,12 +72,15 @@ export interface AlertNoticeDoc {
   at: Date;
 }
 
-registerIndexes('alerts', [
-  { key: { state: 1, lastSeenAt: -1 }, name: 'state_lastSeen' },
-  { key: { state: 1, resolvedAt: -1 }, name: 'state_resolvedAt' },
-]);
-registerIndexes('alertControls', [{ key: { key: 1, at: -1 }, name: 'key_at' }]);
-registerIndexes('alertNotices', [{ key: { key: 1, at: -1 }, name: 'key_at' }]);
+/** The indexes of the collections this module owns (collected by src/app/schema.ts). */
+export const alertStoreIndexes: IndexPlan = {
+  alerts: [
+    { key: { state: 1, lastSeenAt: -1 }, name: 'state_lastSeen' },
+    { key: { state: 1, resolvedAt: -1 }, name: 'state_resolvedAt' },
+  ],
+  alertControls: [{ key: { key: 1, at: -1 }, name: 'key_at' }],
+  alertNotices: [{ key: { key: 1, at: -1 }, name: 'key_at' }],
+};
 
 /** The lifecycle fields the evaluator writes (never `refs`). */
 export type AlertFields = Omit<AlertDoc, '_id' | 'refs'>;

@@ -4,7 +4,7 @@
  */
 import type { Collection, Db } from 'mongodb';
 import type { Actor } from '../db/collections.ts';
-import { registerIndexes } from '../db/collections.ts';
+import type { IndexPlan } from '../db/collections.ts';
 import type { Role } from './roles.ts';
 
 export type Platform = 'slack' | 'telegram';
@@ -19,7 +19,10 @@ export interface IdentityDoc {
   grantedAt: Date;
 }
 
-registerIndexes('identities', [{ key: { platform: 1, userId: 1 }, name: 'platform_user' }]);
+/** The indexes of the collections this module owns (collected by src/app/schema.ts). */
+export const identityIndexes: IndexPlan = {
+  identities: [{ key: { platform: 1, userId: 1 }, name: 'platform_user' }],
+};
 
 export const identityKey = (platform: Platform, userId: string) => `${platform}:${userId}`;
 

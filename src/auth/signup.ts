@@ -12,7 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { type Collection, type Db } from 'mongodb';
 import type { Actor } from '../db/collections.ts';
-import { registerIndexes } from '../db/collections.ts';
+import type { IndexPlan } from '../db/collections.ts';
 import type { AuditLog } from '../ops/audit.ts';
 import type { Identities, Platform } from './identities.ts';
 import type { ReplyAction } from '../chat/reply.ts';
@@ -28,11 +28,14 @@ const PIN_TTL_MS = 10 * 60_000;
 const MAX_ATTEMPTS = 5;
 const PER_HOUR = 3;
 
-registerIndexes('signups', [
-  { key: { kind: 1, contact: 1, createdAt: -1 }, name: 'kind_contact_createdAt' },
-  { key: { kind: 1, contactKey: 1, n: -1 }, name: 'kind_contactKey_n' },
-  { key: { kind: 1, status: 1, createdAt: -1 }, name: 'kind_status_createdAt' },
-]);
+/** The indexes of the collections this module owns (collected by src/app/schema.ts). */
+export const signupIndexes: IndexPlan = {
+  signups: [
+    { key: { kind: 1, contact: 1, createdAt: -1 }, name: 'kind_contact_createdAt' },
+    { key: { kind: 1, contactKey: 1, n: -1 }, name: 'kind_contactKey_n' },
+    { key: { kind: 1, status: 1, createdAt: -1 }, name: 'kind_status_createdAt' },
+  ],
+};
 
 export interface SignupsOptions {
   db: Db;

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { type Collection, type Db } from 'mongodb';
 import type { Actor } from '../db/collections.ts';
-import { registerIndexes } from '../db/collections.ts';
+import type { IndexPlan } from '../db/collections.ts';
 import { insertOnce } from '../db/insertOnce.ts';
 
 export interface ActionDoc {
@@ -24,7 +24,10 @@ export interface ActionDoc {
   ref?: Record<string, unknown>;
 }
 
-registerIndexes('chatActions', [{ key: { expiresAt: 1 }, name: 'expiresAt' }]);
+/** The indexes of the collections this module owns (collected by src/app/schema.ts). */
+export const actionIndexes: IndexPlan = {
+  chatActions: [{ key: { expiresAt: 1 }, name: 'expiresAt' }],
+};
 
 export const ACTION_TTL_MS = 7 * 24 * 3600_000;
 

@@ -141,7 +141,7 @@ export function collections(db: Db): SwitchboardCollections {
   };
 }
 
-const INDEXES: Record<string, IndexDescription[]> = {
+export const coreIndexes: IndexPlan = {
   // One-off jobs that succeeded, moved out of agendaJobs (src/engine/retirement.ts).
   finishedJobs: [
     { key: { name: 1, lastFinishedAt: -1 }, name: 'name_lastFinishedAt' },
@@ -175,24 +175,30 @@ const INDEXES: Record<string, IndexDescription[]> = {
   ],
 };
 
-/** Extra index sets registered by other modules (breakers, alerts, identities, ...). */
-const extraIndexes: Record<string, IndexDescription[]> = {};
+/**
+ * The indexes of collections a module owns. Each owning module exports its plan; the composition
+ * root (src/app/schema.ts) collects them, so nothing is registered when a module is imported.
+ */
+export type IndexPlan = Record<string, IndexDescription[]>;
 
-/** Lets a module declare the indexes of a collection it owns. */
-export function registerIndexes(collection: string, indexes: IndexDescription[]): void {
-  extraIndexes[collection] = [...(extraIndexes[collection] ?? []), ...indexes];
-}
-
-/** Creates every collection's indexes; safe to run on every start and from several processes. */
-export async function ensureIndexes(db: Db): Promise<void> {
-  const all: Record<string, IndexDescription[]> = { ...INDEXES };
-  for (const [name, list] of Object.entries(extraIndexes)) all[name] = [...(all[name] ?? []), ...list];
-  for (const [name, indexes] of Object.entries(all)) {
-    const seen = new Set<string>();
-    const unique = indexes.filter((i) => !seen.has(String(i.name)) && seen.add(String(i.name)));
+/**
+ * Creates the indexes of every plan that the server does not have yet: one `listIndexes` per
+ * collection, then one `createIndexes` per missing index. Safe to run on every start and from
+ * several processes (creating an index that exists is a no-op).
+ */
+export async function ensureIndexes(db: Db, plans: readonly IndexPlan[]): Promise<void> {
+  const wanted = new Map<string, Map<string, IndexDescription>>();
+  for (const plan of plans) {
+    for (const [name, list] of Object.entries(plan)) {
+      const byName = wanted.get(name) ?? new Map<string, IndexDescription>();
+      for (const index of list) if (!byName.has(String(index.name))) byName.set(String(index.name), index);
+      wanted.set(name, byName);
+    }
+  }
+  for (const [name, indexes] of wanted) {
+    const existing = new Set((await db.collection(name).listIndexes().toArray().catch(() => [])).map((i) => String(i.name)));
     // One index per command: FerretDB v1 drops the connection (a server panic) when one
-    // createIndexes command names two or more indexes that all exist already, i.e. on every
-    // start after the first.
-    for (const index of unique) await db.collection(name).createIndexes([index]);
+    // createIndexes command names two or more indexes that all exist already.
+    for (const index of indexes.values()) if (!existing.has(String(index.name))) await db.collection(name).createIndexes([index]);
   }
 }

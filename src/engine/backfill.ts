@@ -8,7 +8,7 @@
  * the runner checks between chunks; only the runner writes progress, so no two writers race.
  */
 import { ObjectId, type Collection, type Db } from 'mongodb';
-import { registerIndexes, type Actor, type ErrorInfo } from '../db/collections.ts';
+import { type IndexPlan, type Actor, type ErrorInfo } from '../db/collections.ts';
 import { OpsError, UsageError } from '../errors.ts';
 import type { Engine } from './engine.ts';
 import { insertOnce } from '../db/insertOnce.ts';
@@ -72,10 +72,13 @@ export interface EngineRef {
   engine?: Engine;
 }
 
-registerIndexes('backfills', [
-  { key: { startedAt: -1 }, name: 'startedAt' },
-  { key: { job: 1, status: 1 }, name: 'job_status' },
-]);
+/** The indexes of the collections this module owns (collected by src/app/schema.ts). */
+export const backfillIndexes: IndexPlan = {
+  backfills: [
+    { key: { startedAt: -1 }, name: 'startedAt' },
+    { key: { job: 1, status: 1 }, name: 'job_status' },
+  ],
+};
 
 /** The `backfills` collection. */
 export const backfillsCollection = (db: Db): Collection<BackfillDoc> => db.collection<BackfillDoc>('backfills');

@@ -13,7 +13,7 @@
  * (its worker died, or the lock was undone): it may be taken over, or the job would wait forever.
  */
 import type { Collection, Db } from 'mongodb';
-import { registerIndexes } from '../db/collections.ts';
+import type { IndexPlan } from '../db/collections.ts';
 import { insertOnce } from '../db/insertOnce.ts';
 
 export interface ClaimDoc {
@@ -25,11 +25,14 @@ export interface ClaimDoc {
   at: Date;
 }
 
-registerIndexes('jobClaims', [
-  { key: { jobId: 1 }, name: 'jobId' },
-  { key: { at: 1 }, name: 'at' },
-  { key: { key: 1, at: -1 }, name: 'key_at' },
-]);
+/** The indexes of the collections this module owns (collected by src/app/schema.ts). */
+export const claimIndexes: IndexPlan = {
+  jobClaims: [
+    { key: { jobId: 1 }, name: 'jobId' },
+    { key: { at: 1 }, name: 'at' },
+    { key: { key: 1, at: -1 }, name: 'key_at' },
+  ],
+};
 
 interface Claimable {
   _id?: unknown;

@@ -6,7 +6,7 @@ import { EventEmitter, once } from 'node:events';
 import { Agenda } from 'agenda';
 import type { Db } from 'mongodb';
 import type { Config } from '../config.ts';
-import { collections, ensureIndexes, type SwitchboardCollections, type WithBookkeeping } from '../db/collections.ts';
+import { collections, coreIndexes, ensureIndexes, type IndexPlan, type SwitchboardCollections, type WithBookkeeping } from '../db/collections.ts';
 import type { Logger } from '../log.ts';
 import { AttemptRunner } from './attempt.ts';
 import type { JobDefinition, JobRegistry } from './defineJob.ts';
@@ -17,6 +17,9 @@ import { Retirement } from './retirement.ts';
 import { Watchdog } from './watchdog.ts';
 import { reconcileDeadLetters } from './reconcile.ts';
 import { SettingsStore } from './settings.ts';
+import { claimIndexes } from './claims.ts';
+import { rollupIndexes } from './rollups.ts';
+import { hourlyRollupIndexes } from './rollupStore.ts';
 
 export type EngineConfig = Pick<
   Config,
@@ -32,6 +35,8 @@ export interface EngineOptions {
   retireAfterMs?: number;
   /** Guards after the kill switch and pauses (breakers, rate limits, concurrency), built on the engine's settings. */
   guards?: Guard[] | ((settings: SettingsStore, events: EventEmitter) => Guard[]);
+  /** The index plans of the collections beyond the engine's own (the composition root collects them). */
+  indexes?: readonly IndexPlan[];
 }
 
 export interface EnqueueOptions {
@@ -93,6 +98,9 @@ export class Engine extends EventEmitter {
   /** Jobs Agenda runs here, from its 'start' to its 'complete' (after it saved the job's state). */
   private readonly agendaRunning = new Set<string>();
 
+  /** The engine's own index plans and those the composition root passed. */
+  private readonly indexPlans: readonly IndexPlan[];
+
   constructor(opts: EngineOptions) {
     super();
     this.db = opts.db;
@@ -100,6 +108,7 @@ export class Engine extends EventEmitter {
     this.log = opts.log.child({ component: 'engine' });
     this.jobs = opts.jobs;
     this.cols = collections(opts.db);
+    this.indexPlans = [coreIndexes, claimIndexes, rollupIndexes, hourlyRollupIndexes, ...(opts.indexes ?? [])];
     this.settings = new SettingsStore(this.cols.settings, opts.config.GUARD_REFRESH_MS);
     const more = typeof opts.guards === 'function' ? opts.guards(this.settings, this) : (opts.guards ?? []);
     this.guards = [holdGuard(this.settings, opts.config.GUARD_REFRESH_MS * 2), ...more];
@@ -189,7 +198,7 @@ export class Engine extends EventEmitter {
     this.started = true;
     await this.agenda.ready;
     // Workers create the indexes; a one-shot CLI command skips the round trips unless asked.
-    if (opts.work || opts.ensureIndexes) await ensureIndexes(this.db);
+    if (opts.work || opts.ensureIndexes) await ensureIndexes(this.db, this.indexPlans);
     await this.settings.start((err) => this.log.error({ err }, 'settings refresh failed'));
     for (const def of this.jobs.list()) this.define(def);
     if (!opts.work) return;

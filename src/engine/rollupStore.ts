@@ -8,7 +8,7 @@
  * history; a window reaching further back reads the hours too, to the hour.
  */
 import type { Filter } from 'mongodb';
-import { registerIndexes, type ErrorInfo, type SwitchboardCollections } from '../db/collections.ts';
+import { type IndexPlan, type ErrorInfo, type SwitchboardCollections } from '../db/collections.ts';
 import { insertManyOnce } from '../db/insertOnce.ts';
 import { addCounts, addSample, emptyCounts, minuteOf, newRollup, rollupId, type RollupCounts, type RunRollupDoc } from './rollups.ts';
 
@@ -19,10 +19,13 @@ const CLOCK_SLACK_MS = 10 * 60_000;
 const HOUR = 3600_000;
 const DELETE_BATCH = 1000;
 
-registerIndexes('runRollupsHourly', [
-  { key: { minute: 1 }, name: 'minute' },
-  { key: { job: 1, minute: -1 }, name: 'job_minute' },
-]);
+/** The indexes of the collections this module owns (collected by src/app/schema.ts). */
+export const hourlyRollupIndexes: IndexPlan = {
+  runRollupsHourly: [
+    { key: { minute: 1 }, name: 'minute' },
+    { key: { job: 1, minute: -1 }, name: 'job_minute' },
+  ],
+};
 
 /** The start of the hour holding `t`. */
 export function hourOf(t: Date | number): Date {

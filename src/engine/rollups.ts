@@ -10,7 +10,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { Db } from 'mongodb';
-import { collections, registerIndexes, type JobRunDoc, type SwitchboardCollections } from '../db/collections.ts';
+import { collections, type IndexPlan, type JobRunDoc, type SwitchboardCollections } from '../db/collections.ts';
 import type { Logger } from '../log.ts';
 import { maskText } from '../util/secrets.ts';
 
@@ -54,10 +54,13 @@ export interface RollupCounts {
   durationMax: number;
 }
 
-registerIndexes('runRollups', [
-  { key: { minute: 1 }, name: 'minute' },
-  { key: { job: 1, minute: -1 }, name: 'job_minute' },
-]);
+/** The indexes of the collections this module owns (collected by src/app/schema.ts). */
+export const rollupIndexes: IndexPlan = {
+  runRollups: [
+    { key: { minute: 1 }, name: 'minute' },
+    { key: { job: 1, minute: -1 }, name: 'job_minute' },
+  ],
+};
 
 const MINUTE = 60_000;
 const ERROR_MAX = 500;

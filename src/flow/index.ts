@@ -12,7 +12,7 @@ import type { Guard } from '../engine/guards.ts';
 import { configKey, type SettingsStore } from '../engine/settings.ts';
 import { Breakers } from './breakers.ts';
 import { concurrencyGuard, rateLimitGuard } from './limits.ts';
-import { listKeys, parseValue, resolveKey, type ConfigContext, type ConfigKeyInfo } from './runtimeConfig.ts';
+import { FLOW_CONFIG_KEYS, listKeys, parseValue, resolveKey, type ConfigContext, type ConfigKeyDecl, type ConfigKeyInfo } from './runtimeConfig.ts';
 import { OpsError, UsageError } from '../errors.ts';
 
 export class FlowControl {
@@ -25,10 +25,11 @@ export class FlowControl {
   private readonly rateWindowMs: number | undefined;
 
   /** `rateWindowMs` shortens the rpm window for tests; production windows are calendar minutes. */
-  constructor(db: Db, config: Config, jobs: JobRegistry, opts: { rateWindowMs?: number } = {}) {
+  /** `configKeys`: key families beyond flow control's own (the alert rules' parameters). */
+  constructor(db: Db, config: Config, jobs: JobRegistry, opts: { rateWindowMs?: number; configKeys?: readonly ConfigKeyDecl[] } = {}) {
     this.db = db;
     this.config = config;
-    this.ctx = { jobs, config };
+    this.ctx = { keys: [...FLOW_CONFIG_KEYS, ...(opts.configKeys ?? [])], jobs, config };
     this.rateWindowMs = opts.rateWindowMs;
   }
 

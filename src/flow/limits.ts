@@ -4,7 +4,7 @@
  * the database, both read from runtime config on every check. Over the limit, a job is deferred.
  */
 import type { Db } from 'mongodb';
-import { registerIndexes } from '../db/collections.ts';
+import type { IndexPlan } from '../db/collections.ts';
 import type { JobDefinition } from '../engine/defineJob.ts';
 import type { Guard, GuardDecision } from '../engine/guards.ts';
 import type { SettingsStore } from '../engine/settings.ts';
@@ -13,8 +13,11 @@ import { Slots } from './slots.ts';
 
 const MINUTE = 60_000;
 
-registerIndexes('rateWindows', [{ key: { group: 1 }, name: 'group' }, { key: { at: 1 }, name: 'at' }]);
-registerIndexes('concurrencySlots', [{ key: { group: 1, expiresAt: 1 }, name: 'group_expiresAt' }]);
+/** The indexes of the collections this module owns (collected by src/app/schema.ts). */
+export const limitIndexes: IndexPlan = {
+  rateWindows: [{ key: { group: 1 }, name: 'group' }, { key: { at: 1 }, name: 'at' }],
+  concurrencySlots: [{ key: { group: 1, expiresAt: 1 }, name: 'group_expiresAt' }],
+};
 
 /** The rate limits that apply to a job: its own and its provider's. */
 function rateLimits(def: JobDefinition, settings: SettingsStore, ctx: ConfigContext): Array<{ key: string; rpm: number }> {

@@ -27,6 +27,8 @@ export interface ConfigKeyDecl {
 }
 
 export interface ConfigContext {
+  /** Every key family this process knows: the flow's own and those the composition root adds (alert rules). */
+  keys: readonly ConfigKeyDecl[];
   jobs: JobRegistry;
   config: Pick<Config, 'CB_FAILURE_THRESHOLD' | 'CB_COOLDOWN_MS' | 'JOB_RUNS_RETENTION_DAYS'>;
 }
@@ -40,7 +42,8 @@ export function providers(jobs: JobRegistry): string[] {
 
 const jobNames = (ctx: ConfigContext) => ctx.jobs.names();
 
-export const CONFIG_KEYS: ConfigKeyDecl[] = [
+/** The key families of flow control and retention; other modules export theirs to the composition root. */
+export const FLOW_CONFIG_KEYS: readonly ConfigKeyDecl[] = [
   {
     pattern: '*.max_attempts',
     schema: count(1),
@@ -98,11 +101,6 @@ export const CONFIG_KEYS: ConfigKeyDecl[] = [
   },
 ];
 
-/** Other modules (alert rules) add their keys here. */
-export function declareConfigKey(decl: ConfigKeyDecl): void {
-  if (!CONFIG_KEYS.some((k) => k.pattern === decl.pattern)) CONFIG_KEYS.push(decl);
-}
-
 function match(decl: ConfigKeyDecl, key: string): string | undefined {
   const [pre, post] = decl.pattern.split('*');
   if (post === undefined) return key === decl.pattern ? '' : undefined;
@@ -112,7 +110,7 @@ function match(decl: ConfigKeyDecl, key: string): string | undefined {
 
 /** The declaration and name behind a key, or an error sentence. */
 export function resolveKey(key: string, ctx: ConfigContext): { decl: ConfigKeyDecl; name: string } | { error: string } {
-  for (const decl of CONFIG_KEYS) {
+  for (const decl of ctx.keys) {
     const name = match(decl, key);
     if (name === undefined) continue;
     if (decl.names && !decl.names(ctx).includes(name)) {
@@ -134,7 +132,7 @@ export function effective<T = unknown>(settings: SettingsStore, key: string, ctx
 /** Every key (optionally those starting with `prefix`) with its value, default and description. */
 export function listKeys(settings: SettingsStore, ctx: ConfigContext, prefix = ''): ConfigKeyInfo[] {
   const out: ConfigKeyInfo[] = [];
-  for (const decl of CONFIG_KEYS) {
+  for (const decl of ctx.keys) {
     for (const name of decl.names ? decl.names(ctx) : ['']) {
       const key = decl.pattern.replace('*', name);
       if (!key.startsWith(prefix)) continue;

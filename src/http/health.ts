@@ -3,7 +3,7 @@
  * `/readyz` (readiness: database, engine, adapters; 503 with one sentence per reason) and
  * `/metrics` (Prometheus) on the Switchboard HTTP port.
  */
-import type { App } from '../app.ts';
+import type { App } from '../app/index.ts';
 import type { ConnectionStatus } from './connections.ts';
 import { Metrics } from './metrics.ts';
 import { Readiness } from './readiness.ts';

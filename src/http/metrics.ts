@@ -5,7 +5,7 @@
  * per scrape, so a scrape costs nothing and a busy Prometheus cannot load the database.
  */
 import client from 'prom-client';
-import type { App } from '../app.ts';
+import type { App } from '../app/index.ts';
 import type { DeadLetterDoc, JobRunDoc } from '../db/collections.ts';
 import type { ReclaimEvent } from '../engine/engine.ts';
 import type { ConnectionSnapshot } from './connections.ts';

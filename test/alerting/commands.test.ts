@@ -1,6 +1,6 @@
 /** `alerts` commands through the dispatcher: roles, audit, replies, buttons; acks made without notifiers are announced by the evaluator. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app.ts';
+import { createApp } from '../../src/app/index.ts';
 import { createAlerting, type Alerting } from '../../src/alerting/index.ts';
 import { asUser, startTestApp, type TestApp } from '../support/app.ts';
 import { breach, manualRule, quietLog, recordingNotifier, type RecordingNotifier } from './helpers.ts';

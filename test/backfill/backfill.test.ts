@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { Db } from 'mongodb';
-import { createApp, type App } from '../../src/app.ts';
+import { createApp, type App } from '../../src/app/index.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { AgendaJobDoc, JobRunDoc } from '../../src/db/collections.ts';
 import { backfillsCollection, type BackfillView } from '../../src/engine/backfill.ts';

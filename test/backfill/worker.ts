@@ -8,7 +8,7 @@
  * Writes "ready" to stdout once the engine takes jobs.
  */
 import { MongoClient } from 'mongodb';
-import { createApp } from '../../src/app.ts';
+import { createApp } from '../../src/app/index.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger, silentLogger } from '../../src/log.ts';
 

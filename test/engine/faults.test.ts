@@ -14,6 +14,7 @@ import { SettingsStore, configKey } from '../../src/engine/settings.ts';
 import { collections } from '../../src/db/collections.ts';
 import { loadConfig } from '../../src/config.ts';
 import { concurrencyGuard } from '../../src/flow/limits.ts';
+import { FLOW_CONFIG_KEYS } from '../../src/flow/runtimeConfig.ts';
 import { Watchdog, type Wedge } from '../../src/engine/watchdog.ts';
 
 let t: TestDb;
@@ -94,7 +95,7 @@ describe('concurrency slots on a lease', () => {
     const settings = new SettingsStore(collections(db).settings, 60_000);
     await settings.set(configKey('test.leased.concurrency'), 1);
     const reclaimed: Array<{ holder: string }> = [];
-    const guard = concurrencyGuard(db, settings, { jobs: new JobRegistry([job]), config }, { worker: name, leaseMs: 1_000, onReclaim: (s) => reclaimed.push(s) });
+    const guard = concurrencyGuard(db, settings, { keys: FLOW_CONFIG_KEYS, jobs: new JobRegistry([job]), config }, { worker: name, leaseMs: 1_000, onReclaim: (s) => reclaimed.push(s) });
     return { guard, reclaimed };
   }
 

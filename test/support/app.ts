@@ -1,5 +1,5 @@
 /** A whole Switchboard process (engine, ops, dispatcher) on a fresh test database. */
-import { createApp, type App } from '../../src/app.ts';
+import { createApp, type App } from '../../src/app/index.ts';
 import type { Invoker } from '../../src/chat/dispatcher.ts';
 import type { Role } from '../../src/auth/roles.ts';
 import { loadConfig, type Config } from '../../src/config.ts';

@@ -1,6 +1,6 @@
 /** What the Slack listeners share: the app, the Web API, answers, re-delivery memory, in-flight work. */
 import type { webApi } from '@slack/bolt';
-import type { App } from '../../../app.ts';
+import type { App } from '../../../app/index.ts';
 import type { Logger } from '../../../log.ts';
 import type { SlackDeliveries } from './deliveries.ts';
 import type { SlackResponder } from './responder.ts';

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { type Collection, type Db } from 'mongodb';
-import { registerIndexes } from '../../../db/collections.ts';
+import type { IndexPlan } from '../../../db/collections.ts';
 import { insertOnce } from '../../../db/insertOnce.ts';
 
 export interface DeliveryDoc {
@@ -15,7 +15,10 @@ export interface DeliveryDoc {
   at: Date;
 }
 
-registerIndexes('slackDeliveries', [{ key: { at: 1 }, name: 'at' }]);
+/** The indexes of the collections this module owns (collected by src/app/schema.ts). */
+export const slackDeliveryIndexes: IndexPlan = {
+  slackDeliveries: [{ key: { at: 1 }, name: 'at' }],
+};
 
 /** How long a delivery id is remembered (Slack retries within minutes). */
 export const DELIVERY_RETENTION_MS = 24 * 3600_000;

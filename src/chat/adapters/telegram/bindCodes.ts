@@ -6,7 +6,7 @@
 import { createHash, randomInt } from 'node:crypto';
 import { type Collection, type Db } from 'mongodb';
 import type { Actor } from '../../../db/collections.ts';
-import { registerIndexes } from '../../../db/collections.ts';
+import type { IndexPlan } from '../../../db/collections.ts';
 import { insertOnce } from '../../../db/insertOnce.ts';
 
 export const BIND_CODE_TTL_MS = 10 * 60_000;
@@ -21,7 +21,10 @@ interface BindCodeDoc {
   by: Actor;
 }
 
-registerIndexes('telegramBindCodes', [{ key: { expiresAt: 1 }, name: 'expiresAt' }]);
+/** The indexes of the collections this module owns (collected by src/app/schema.ts). */
+export const bindCodeIndexes: IndexPlan = {
+  telegramBindCodes: [{ key: { expiresAt: 1 }, name: 'expiresAt' }],
+};
 
 export type ConsumeCode = 'ok' | 'wrong' | 'expired' | 'used';
 

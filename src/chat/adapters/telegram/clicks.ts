@@ -6,7 +6,7 @@
  * second click learns who already did it.
  */
 import type { CallbackQuery, InlineKeyboardButton } from 'grammy/types';
-import type { App } from '../../../app.ts';
+import type { App } from '../../../app/index.ts';
 import type { Invoker } from '../../dispatcher.ts';
 import { fmtDate, type Reply } from '../../reply.ts';
 import { telegramInvoker, type TelegramDeps } from './context.ts';

@@ -1,6 +1,6 @@
 /** What the Telegram handlers share: the app, the sender, the owner and signup services, and who is asking. */
 import type { User } from 'grammy/types';
-import type { App } from '../../../app.ts';
+import type { App } from '../../../app/index.ts';
 import type { Signups } from '../../../auth/signup.ts';
 import type { Invoker } from '../../dispatcher.ts';
 import type { BindCodes } from './bindCodes.ts';

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { Bot, BotError } from 'grammy';
 import type { Update } from 'grammy/types';
-import type { App } from '../../../app.ts';
+import type { App } from '../../../app/index.ts';
 import { mountSignupRoutes } from '../../../auth/routes.ts';
 import { ConnectionStatus } from '../../../http/connections.ts';
 import { errorRef, type HttpServer } from '../../../http/server.ts';

@@ -6,7 +6,7 @@
  * when a newer one exists.
  */
 import { type Collection, type Db } from 'mongodb';
-import { registerIndexes } from '../../../db/collections.ts';
+import type { IndexPlan } from '../../../db/collections.ts';
 import { insertOnce } from '../../../db/insertOnce.ts';
 
 export interface LeaseDoc {
@@ -18,7 +18,10 @@ export interface LeaseDoc {
   expiresAt: Date;
 }
 
-registerIndexes('leases', [{ key: { name: 1, gen: -1 }, name: 'name_gen' }]);
+/** The indexes of the collections this module owns (collected by src/app/schema.ts). */
+export const leaseIndexes: IndexPlan = {
+  leases: [{ key: { name: 1, gen: -1 }, name: 'name_gen' }],
+};
 
 export class Lease {
   private readonly col: Collection<LeaseDoc>;

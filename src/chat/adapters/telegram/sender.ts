@@ -8,7 +8,7 @@ import type { InlineKeyboardMarkup, Message } from 'grammy/types';
 import type { Collection, Db } from 'mongodb';
 import type { ActionTokens } from '../../actions.ts';
 import type { Reply } from '../../reply.ts';
-import { registerIndexes } from '../../../db/collections.ts';
+import type { IndexPlan } from '../../../db/collections.ts';
 import { GrammyError } from 'grammy';
 import { isMessageGone, isNotModified } from './api.ts';
 import { renderReply } from './render.ts';
@@ -19,7 +19,10 @@ interface MessageDoc {
   at: Date;
 }
 
-registerIndexes('telegramMessages', [{ key: { at: 1 }, name: 'at' }]);
+/** The indexes of the collections this module owns (collected by src/app/schema.ts). */
+export const telegramMessageIndexes: IndexPlan = {
+  telegramMessages: [{ key: { at: 1 }, name: 'at' }],
+};
 
 const isBadHtml = (err: unknown) => err instanceof GrammyError && err.error_code === 400 && /can't parse entities/i.test(err.description);
 const htmlToPlain = (html: string) =>

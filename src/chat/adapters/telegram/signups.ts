@@ -3,7 +3,7 @@
  * their private chat. Used by the HTTP routes (even without a bot token: they then answer that
  * signup is unavailable) and by the bot's `/signup` and `/verify`.
  */
-import type { App } from '../../../app.ts';
+import type { App } from '../../../app/index.ts';
 import { loadPinSecret } from '../../../auth/pin.ts';
 import { Signups, type SignupChannel, type SignupView } from '../../../auth/signup.ts';
 import { fmtDate, type ReplyAction } from '../../reply.ts';

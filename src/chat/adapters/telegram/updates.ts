@@ -5,7 +5,7 @@
  * server, FerretDB v1 included.
  */
 import { type Collection, type Db } from 'mongodb';
-import { registerIndexes } from '../../../db/collections.ts';
+import type { IndexPlan } from '../../../db/collections.ts';
 import { insertOnce } from '../../../db/insertOnce.ts';
 
 interface UpdateDoc {
@@ -13,7 +13,10 @@ interface UpdateDoc {
   at: Date;
 }
 
-registerIndexes('telegramUpdates', [{ key: { at: 1 }, name: 'at' }]);
+/** The indexes of the collections this module owns (collected by src/app/schema.ts). */
+export const telegramUpdateIndexes: IndexPlan = {
+  telegramUpdates: [{ key: { at: 1 }, name: 'at' }],
+};
 
 export class UpdateLog {
   private readonly col: Collection<UpdateDoc>;
