@@ -5,8 +5,8 @@
 import readline from 'node:readline';
 import { appendFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { App } from '../../app.ts';
-import { localAdmin } from '../../app.ts';
+import type { App } from '../../app/index.ts';
+import { localAdmin } from '../../app/index.ts';
 import type { DeadLetterDoc } from '../../db/collections.ts';
 import type { SettingChange, SwitchState } from '../../engine/settings.ts';
 import { replyToPlainText, type Reply, type ReplyAction } from '../reply.ts';
