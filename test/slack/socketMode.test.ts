@@ -2,7 +2,9 @@
  * The Slack adapter in Socket Mode (SLACK_APP_TOKEN set): Bolt's real SocketModeClient against the
  * fake Socket Mode server. The same cases as HTTP mode: a command answered, a click run once, a
  * re-delivered envelope run once, and a dropped connection reconnected with a fresh
- * apps.connections.open, after which commands work again.
+ * apps.connections.open, after which commands work again. Socket Mode's own failure modes too:
+ * /readyz is not ready while the client reconnects, and stop() returns while Slack refuses to
+ * open a connection.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startSlack, type SlackAdapter } from '../../src/chat/adapters/slack/index.ts';
@@ -11,6 +13,7 @@ import { startTestApp, type TestApp } from '../support/app.ts';
 import { blockActionBody, slashCommandBody, type SlackResponse } from '../support/fakeSlack.ts';
 import { startFakeSlackSocket, type EnvelopeOptions, type FakeSlackSocket } from '../support/fakeSlackSocket.ts';
 import { onCleanup } from '../support/mongo.ts';
+import { waitFor } from '../support/waitFor.ts';
 import { ADMIN, CHANNEL, blocksText, brokenJob, findButton, insertDeadLetters } from './harness.ts';
 
 const APP_TOKEN = 'xapp-1-A1-socket-test';
@@ -120,7 +123,11 @@ describe('Socket Mode', () => {
     const before = fake.slack.callsOf('apps.connections.open').length;
     const current = fake.connections.length;
     fake.dropConnection();
+    // The client waits 5 s before reconnecting: /readyz says Slack is not connected meanwhile.
+    await waitFor(() => !slack.status.snapshot().ready, { what: 'Slack not ready after the drop', timeoutMs: 3000 });
+    expect(slack.status.reason()).toBe('Slack is not connected after 1 attempt (last error: the Socket Mode connection closed; reconnecting); retrying.');
     const next = await fake.waitForConnection(current + 1, 20_000);
+    await waitFor(() => slack.status.snapshot().ready, { what: 'Slack ready again after the reconnect' });
     expect(fake.connections[current - 1]).toMatchObject({ closed: true, closeCode: 1006 });
     expect(fake.slack.callsOf('apps.connections.open')).toHaveLength(before + 1);
     expect(fake.refused()).toBe(0);
@@ -143,5 +150,24 @@ describe('Socket Mode', () => {
     expect(answer.body.text).toContain('Kill switch is off');
     await slack.idle();
     expect(await audits({ action: 'killswitch_status', 'actor.id': 'U_AFTER_REFRESH' })).toBe(1);
+  });
+});
+
+
+describe('Socket Mode while Slack refuses connections', () => {
+  it('stops at once while apps.connections.open keeps failing, and the client stops asking', async () => {
+    const down = await startFakeSlackSocket();
+    onCleanup(() => down.close());
+    for (let i = 0; i < 5; i++) down.slack.failNext('apps.connections.open', { error: 'internal_error' });
+    const other = await startTestApp({ work: false, env: { SLACK_BOT_TOKEN: 'xoxb-test', SLACK_APP_TOKEN: APP_TOKEN, SLACK_API_URL: down.slack.apiUrl } });
+    const adapter = await startSlack(other, new HttpServer(other.log));
+    // auth.test answered, so Bolt's start is under way: the client retries the failed call in 5 s.
+    await down.slack.waitForCall('apps.connections.open');
+    const stopped = await Promise.race([adapter.stop().then(() => 'stopped'), new Promise((resolve) => setTimeout(resolve, 3000, 'still stopping after 3 s'))]);
+    expect(stopped).toBe('stopped');
+    expect(adapter.status.snapshot().phase).toBe('stopped');
+    await new Promise((resolve) => setTimeout(resolve, 5500));
+    expect(down.slack.callsOf('apps.connections.open')).toHaveLength(1);
+    expect(down.connections).toHaveLength(0);
   });
 });

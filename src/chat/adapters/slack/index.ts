@@ -77,8 +77,19 @@ export async function startSlack(app: App, http: HttpServer, opts: StartSlackOpt
   const socketMode = Boolean(config.SLACK_APP_TOKEN);
   const status = new ConnectionStatus('Slack');
   let started = false;
+  let stopping = false;
+  let abandonStart = () => {};
+  const startAbandoned = new Promise<void>((resolve) => (abandonStart = resolve));
   const routeReceiver = socketMode ? undefined : new SlackRouteReceiver({ signingSecret: config.SLACK_SIGNING_SECRET!, log, ready: () => started });
-  const receiver = routeReceiver ?? new SocketModeReceiver({ appToken: config.SLACK_APP_TOKEN!, logger, installerOptions: { clientOptions: slackClientOptions(config) } });
+  const socketReceiver = routeReceiver ? undefined : new SocketModeReceiver({ appToken: config.SLACK_APP_TOKEN!, logger, installerOptions: { clientOptions: slackClientOptions(config) } });
+  const receiver = routeReceiver ?? socketReceiver!;
+  // Once started, the Socket Mode client reconnects by itself after a drop: /readyz says so meanwhile.
+  socketReceiver?.client.on('close', () => {
+    if (started && !stopping) status.failed(new Error('the Socket Mode connection closed; reconnecting'));
+  });
+  socketReceiver?.client.on('connected', () => {
+    if (started && !stopping) status.connected();
+  });
   // Deferred: otherwise Bolt calls auth.test in its constructor and keeps a rejected promise that
   // nobody awaits (an unhandled rejection when Slack is down, and every later event fails on it).
   const bolt = new BoltApp({ token: config.SLACK_BOT_TOKEN, receiver, logger, clientOptions: slackClientOptions(config), deferInitialization: true });
@@ -105,7 +116,11 @@ export async function startSlack(app: App, http: HttpServer, opts: StartSlackOpt
     async attempt() {
       await probe.auth.test();
       await bolt.init();
-      await bolt.start();
+      // Socket Mode's start waits for Slack's hello and retries apps.connections.open by itself, so
+      // it may not settle before stop(): stop() stops waiting, and closes a connection made after it.
+      const starting = bolt.start();
+      void starting.then(() => (stopping ? bolt.stop() : undefined)).catch(() => {});
+      await Promise.race([starting, startAbandoned]);
       started = true;
     },
   });
@@ -125,9 +140,11 @@ export async function startSlack(app: App, http: HttpServer, opts: StartSlackOpt
     idle: () => ctx.inflight.idle(),
     async stop() {
       clearInterval(pruneTimer);
+      stopping = true;
+      abandonStart();
       await connecting.stop();
       status.stopped();
-      // A Socket Mode receiver that never started cannot stop; the HTTP one just stops routing.
+      // A Socket Mode receiver whose start was never called cannot stop; the HTTP one just stops routing.
       if (started || routeReceiver) await bolt.stop();
       await ctx.inflight.idle();
       await notifier.stop();
