@@ -22,16 +22,20 @@ let fake: FakeSlackSocket;
 let app: TestApp;
 let slack: SlackAdapter;
 
-beforeAll(async () => {
-  fake = await startFakeSlackSocket();
-  app = await startTestApp({
+/** An app (engine not working) with the Slack adapter in Socket Mode, talking to `to`; Bolt starts in the background. */
+async function startSocketModeApp(to: FakeSlackSocket): Promise<{ app: TestApp; slack: SlackAdapter }> {
+  const app = await startTestApp({
     work: false,
     extraJobs: [brokenJob],
-    env: { SLACK_BOT_TOKEN: 'xoxb-test', SLACK_APP_TOKEN: APP_TOKEN, SLACK_API_URL: fake.slack.apiUrl, SLACK_ADMIN_USER_IDS: ADMIN },
+    env: { SLACK_BOT_TOKEN: 'xoxb-test', SLACK_APP_TOKEN: APP_TOKEN, SLACK_API_URL: to.slack.apiUrl, SLACK_ADMIN_USER_IDS: ADMIN },
   });
   // Socket Mode mounts no route; the HttpServer is only what startSlack's signature asks for.
-  const http = new HttpServer(app.log);
-  slack = await startSlack(app, http);
+  return { app, slack: await startSlack(app, new HttpServer(app.log)) };
+}
+
+beforeAll(async () => {
+  fake = await startFakeSlackSocket();
+  ({ app, slack } = await startSocketModeApp(fake));
   onCleanup(async () => {
     await slack.stop();
     await fake.close();
@@ -153,14 +157,12 @@ describe('Socket Mode', () => {
   });
 });
 
-
 describe('Socket Mode while Slack refuses connections', () => {
   it('stops at once while apps.connections.open keeps failing, and the client stops asking', async () => {
     const down = await startFakeSlackSocket();
     onCleanup(() => down.close());
     for (let i = 0; i < 5; i++) down.slack.failNext('apps.connections.open', { error: 'internal_error' });
-    const other = await startTestApp({ work: false, env: { SLACK_BOT_TOKEN: 'xoxb-test', SLACK_APP_TOKEN: APP_TOKEN, SLACK_API_URL: down.slack.apiUrl } });
-    const adapter = await startSlack(other, new HttpServer(other.log));
+    const { slack: adapter } = await startSocketModeApp(down);
     // auth.test answered, so Bolt's start is under way: the client retries the failed call in 5 s.
     await down.slack.waitForCall('apps.connections.open');
     const stopped = await Promise.race([adapter.stop().then(() => 'stopped'), new Promise((resolve) => setTimeout(resolve, 3000, 'still stopping after 3 s'))]);
@@ -169,5 +171,18 @@ describe('Socket Mode while Slack refuses connections', () => {
     await new Promise((resolve) => setTimeout(resolve, 5500));
     expect(down.slack.callsOf('apps.connections.open')).toHaveLength(1);
     expect(down.connections).toHaveLength(0);
+  });
+
+  it('closes a connection that Slack grants only after stop()', async () => {
+    const slow = await startFakeSlackSocket();
+    onCleanup(() => slow.close());
+    const release = slow.holdOpens();
+    const { slack: adapter } = await startSocketModeApp(slow);
+    await slow.slack.waitForCall('apps.connections.open');
+    await adapter.stop();
+    release();
+    await slow.waitForConnection(1);
+    await waitFor(() => slow.connections[0].closed, { what: 'the late connection closed by the stopped client', timeoutMs: 5000 });
+    expect(slow.connections).toHaveLength(1);
   });
 });

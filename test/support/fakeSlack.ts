@@ -54,8 +54,8 @@ const JSON_FIELDS = ['blocks', 'attachments', 'view', 'metadata', 'unfurls', 'us
 
 /** Options of {@link startFakeSlack}. */
 export interface FakeSlackOptions {
-  /** Socket Mode: the WebSocket URL `apps.connections.open` hands out (one per call); unset, the method answers `socket_mode_not_enabled`. */
-  socketModeUrl?: () => string;
+  /** Socket Mode: the WebSocket URL `apps.connections.open` hands out (one per call, maybe late); unset, the method answers `socket_mode_not_enabled`. */
+  socketModeUrl?: () => string | Promise<string>;
 }
 
 /** Starts a fake Slack on 127.0.0.1 (random port). */
@@ -71,13 +71,14 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     return `${1_700_000_000 + Math.floor(tsCounter / 1e6)}.${String(tsCounter % 1e6).padStart(6, '0')}`;
   };
 
-  const answer = (method: string, body: Record<string, unknown>, headers: RecordedHeaders): Record<string, unknown> => {
+  const answer = (method: string, body: Record<string, unknown>, headers: RecordedHeaders): Record<string, unknown> | Promise<Record<string, unknown>> => {
     const str = (key: string): string => (typeof body[key] === 'string' ? (body[key] as string) : '');
     switch (method) {
       case 'apps.connections.open': {
         // Only an app-level token (xapp-) may open a Socket Mode connection; Slack refuses a bot token so.
         if (!/^Bearer xapp-/.test(String(headers.authorization ?? ''))) return { ok: false, error: 'not_allowed_token_type' };
-        return opts.socketModeUrl ? { ok: true, url: opts.socketModeUrl() } : { ok: false, error: 'socket_mode_not_enabled' };
+        if (!opts.socketModeUrl) return { ok: false, error: 'socket_mode_not_enabled' };
+        return Promise.resolve(opts.socketModeUrl()).then((url) => ({ ok: true, url }));
       }
       case 'auth.test':
         return {
@@ -189,7 +190,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       return;
     }
     calls.record({ method, body, headers, status: 200 });
-    sendJson(res, 200, failure ? { ok: false, error: failure.error } : answer(method, body, headers));
+    sendJson(res, 200, failure ? { ok: false, error: failure.error } : await answer(method, body, headers));
   });
 
   return {

@@ -61,6 +61,8 @@ export interface FakeSlackSocket {
   waitForAck(envelopeId: string, timeoutMs?: number): Promise<SocketAck>;
   /** Sends `{ type: 'disconnect', reason }` on the newest open connection (Slack's way of asking for a reconnect). */
   requestDisconnect(reason?: 'refresh_requested' | 'warning' | 'link_disabled'): void;
+  /** Holds every `apps.connections.open` answer (a slow Slack) until the returned function is called. */
+  holdOpens(): () => void;
   /** Drops the newest open connection without a close frame, as a network failure would. */
   dropConnection(): void;
   /** Stops the WebSocket server, drops its connections and stops the Web API fake. */
@@ -77,6 +79,7 @@ export async function startFakeSlackSocket(): Promise<FakeSlackSocket> {
   const tickets = new Set<string>();
   let refused = 0;
   let ticketCounter = 0;
+  let held: Promise<void> | undefined;
 
   const wss = new WebSocketServer({ noServer: true });
   const server = await startHttpServer((_req, res) => sendJson(res, 404, { ok: false, error: 'websocket_only' }));
@@ -127,7 +130,8 @@ export async function startFakeSlackSocket(): Promise<FakeSlackSocket> {
   };
 
   const slack = await startFakeSlack({
-    socketModeUrl() {
+    async socketModeUrl() {
+      await held;
       const ticket = `fake-ticket-${++ticketCounter}`;
       tickets.add(ticket);
       return `${origin}${LINK_PATH}?ticket=${ticket}&app_id=${SLACK_BOT.appId}`;
@@ -159,6 +163,11 @@ export async function startFakeSlackSocket(): Promise<FakeSlackSocket> {
     },
     requestDisconnect(reason = 'refresh_requested') {
       newest().send(JSON.stringify({ type: 'disconnect', reason, debug_info: { host: 'applink-fake' } }));
+    },
+    holdOpens() {
+      let release = () => {};
+      held = new Promise<void>((resolve) => (release = resolve));
+      return release;
     },
     dropConnection() {
       newest().terminate();
