@@ -6,8 +6,9 @@
 import { createApp, type App } from './app/index.ts';
 import { runConsole } from './chat/adapters/console.ts';
 import { configOrExit } from './configOrExit.ts';
-import { createLogger, type Logger } from './log.ts';
+import { ConsoleLog, createLogger, type Logger } from './log.ts';
 import { registerHealthRoutes, type Health } from './http/health.ts';
+import { registerDashboard } from './dashboard/routes.ts';
 import { errorRef, HttpServer } from './http/server.ts';
 import { connect, type Connection } from './runtime.ts';
 import { startAdapters, type Adapters } from './adapters.ts';
@@ -23,7 +24,11 @@ export interface Serving {
 /** `console: 'auto'` opens it on a terminal when no chat adapter is configured. */
 export async function startServing(opts: { console?: boolean | 'auto' } = {}): Promise<Serving> {
   const config = configOrExit();
-  const log = createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT });
+  const chatless = !config.SLACK_BOT_TOKEN && !config.TELEGRAM_BOT_TOKEN;
+  const wantConsole = opts.console === 'auto' ? chatless && Boolean(process.stdin.isTTY && process.stdout.isTTY) : opts.console;
+  // Beside the console, logs go to a file: on the terminal they would write over the prompt.
+  const consoleLog = wantConsole ? new ConsoleLog(config.DATA_DIR) : undefined;
+  const log = createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT, consoleLog });
   const conn: Connection = await connect(config, log);
   const app = createApp({ config, db: conn.db, log });
   if (config.HTTP_INVOKE_ALLOWED_HOSTS.length === 0) {
@@ -32,6 +37,7 @@ export async function startServing(opts: { console?: boolean | 'auto' } = {}): P
   await app.engine.start({ work: true });
   const http = new HttpServer(log);
   const health = registerHealthRoutes(app, http);
+  registerDashboard(app, http);
   // Adapters connect in the background: a chat service that is down shows in /readyz, not here.
   const adapters: Adapters = await startAdapters(app, http);
   health.watch(...adapters.connections);
@@ -47,9 +53,7 @@ export async function startServing(opts: { console?: boolean | 'auto' } = {}): P
       await http.close();
       await conn.close();
     })());
-  const chatless = !config.SLACK_BOT_TOKEN && !config.TELEGRAM_BOT_TOKEN;
-  const wantConsole = opts.console === 'auto' ? chatless && Boolean(process.stdin.isTTY && process.stdout.isTTY) : opts.console;
-  if (wantConsole) void runConsole(app).then(() => stopAndExit(stop, log));
+  if (wantConsole) void runConsole(app, { consoleLog }).then(() => stopAndExit(stop, log));
   return { app, port, health, stop };
 }
 

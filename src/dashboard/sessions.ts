@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
-import type { Actor } from '../db/collections.ts';
+import type { Actor, IndexPlan } from '../db/collections.ts';
 
 export interface DashboardSessionDoc {
   /** SHA-256 (base64url) of the cookie's session id. */
@@ -16,8 +16,8 @@ export interface DashboardSessionDoc {
   expiresAt: Date;
 }
 
-/** Indexes for the composition root to register (no import-time registration here). */
-export const DASHBOARD_SESSION_INDEXES = { collection: 'dashboardSessions', indexes: [{ key: { expiresAt: 1 }, name: 'expiresAt' }] } as const;
+/** The sessions' index plan, for the composition root to collect (src/app/schema.ts). */
+export const dashboardSessionIndexes: IndexPlan = { dashboardSessions: [{ key: { expiresAt: 1 }, name: 'expiresAt' }] };
 
 export interface DashboardSession {
   actor: Actor;
