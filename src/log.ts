@@ -1,6 +1,9 @@
 /**
- * pino, JSON in production and readable on a terminal; secrets never reach the output.
+ * pino, JSON in production and readable on a terminal; secrets never reach the output. Beside the
+ * console, logs go to a file instead (ConsoleLog), so they never write over the prompt.
  */
+import path from 'node:path';
+import { Writable } from 'node:stream';
 import { pino, type Logger, type DestinationStream } from 'pino';
 import pretty from 'pino-pretty';
 import { maskSecrets, maskText } from './util/secrets.ts';
@@ -18,16 +21,74 @@ export interface LogOptions {
   format?: 'auto' | 'json' | 'pretty';
   /** Where logs go; stdout by default. The CLI sends them to stderr so stdout stays clean. */
   destination?: 1 | 2;
+  /** Console mode: every entry goes to this file instead, warnings and errors to the console too. */
+  consoleLog?: ConsoleLog;
+}
+
+/** One log entry as written: pino's JSON line, parsed. */
+export interface LogEntry {
+  level: string;
+  msg?: string;
+  err?: { message?: string; type?: string };
+  [key: string]: unknown;
+}
+
+/** Warnings held for a console that is not listening yet (those logged while it starts). */
+const HELD_NOTICES = 50;
+
+/**
+ * Console mode's log destination: all entries as JSON lines in `DATA_DIR/switchboard.log`, and
+ * each warning or error handed to the console (see onNotice), which shows it as one short line.
+ */
+export class ConsoleLog {
+  readonly file: string;
+  private listener?: (entry: LogEntry) => void;
+  private held: LogEntry[] = [];
+
+  constructor(dataDir: string) {
+    this.file = path.resolve(dataDir, 'switchboard.log');
+  }
+
+  /** Calls `fn` with every warning and error, first those logged before; returns a function that stops. */
+  onNotice(fn: (entry: LogEntry) => void): () => void {
+    this.listener = fn;
+    const held = this.held;
+    this.held = [];
+    for (const entry of held) fn(entry);
+    return () => {
+      if (this.listener === fn) this.listener = undefined;
+    };
+  }
+
+  /** The pino stream: the file for every level the logger lets through, the console for warn and up. */
+  stream(): DestinationStream {
+    const notices = new Writable({
+      write: (line: Buffer | string, _enc, done) => {
+        this.notice(line.toString());
+        done();
+      },
+    });
+    return pino.multistream([
+      { level: 'trace', stream: pino.destination({ dest: this.file, mkdir: true, append: true, sync: true }) },
+      { level: 'warn', stream: notices },
+    ]);
+  }
+
+  private notice(line: string): void {
+    let entry: LogEntry;
+    try {
+      entry = JSON.parse(line) as LogEntry;
+    } catch {
+      entry = { level: 'warn', msg: line.trim() };
+    }
+    if (this.listener) this.listener(entry);
+    else if (this.held.push(entry) > HELD_NOTICES) this.held.shift();
+  }
 }
 
 /** The process's root logger. */
 export function createLogger(opts: LogOptions = {}): Logger {
-  const fd = opts.destination ?? 1;
-  const isTty = fd === 1 ? process.stdout.isTTY : process.stderr.isTTY;
-  const usePretty = opts.format === 'pretty' || (opts.format !== 'json' && Boolean(isTty));
-  const stream: DestinationStream = usePretty
-    ? pretty({ destination: fd, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true })
-    : pino.destination({ fd, sync: true });
+  const stream = opts.consoleLog?.stream() ?? terminalStream(opts);
   return pino(
     {
       level: opts.level ?? 'info',
@@ -47,6 +108,16 @@ export function createLogger(opts: LogOptions = {}): Logger {
     },
     stream,
   );
+}
+
+/** stdout or stderr: pretty on a terminal unless JSON is asked for. */
+function terminalStream(opts: LogOptions): DestinationStream {
+  const fd = opts.destination ?? 1;
+  const isTty = fd === 1 ? process.stdout.isTTY : process.stderr.isTTY;
+  const usePretty = opts.format === 'pretty' || (opts.format !== 'json' && Boolean(isTty));
+  return usePretty
+    ? pretty({ destination: fd, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true })
+    : pino.destination({ fd, sync: true });
 }
 
 function errorSerializer(err: unknown): unknown {
