@@ -3,14 +3,12 @@ import { z } from 'zod';
 import { command } from './define.ts';
 import { fmtDate } from '../src/chat/reply.ts';
 import { OpsError } from '../src/errors.ts';
-import { Signups, SignupError } from '../src/auth/signup.ts';
+import { SignupError, type Signups } from '../src/auth/signup.ts';
 import type { Ops } from '../src/ops/index.ts';
-
-const signups = (ops: Ops) => new Signups({ db: ops.engine.db, audit: ops.audit, identities: ops.identities, events: ops });
 
 async function decide(ops: Ops, id: string, decision: 'approve' | 'deny', actor: Parameters<Signups['decide']>[2]) {
   try {
-    return await signups(ops).decide(id, decision, actor);
+    return await ops.signups.decide(id, decision, actor);
   } catch (err) {
     if (err instanceof SignupError) throw new OpsError(err.code === 'not_found' ? 'not_found' : 'conflict', err.message);
     throw err;
@@ -27,7 +25,7 @@ export const signupCommands = [
     booleanFlags: ['all'],
     args: z.object({ all: z.boolean().default(false) }),
     async run({ all }, { ops }) {
-      const items = await signups(ops).list(all);
+      const items = await ops.signups.list(all);
       return {
         text: items.length ? `${items.length} signup${items.length === 1 ? '' : 's'}.` : 'No pending signups.',
         table: { columns: ['id', 'name', 'contact', 'role', 'status', 'expires'], rows: items.map((s) => [s.id, s.name, s.contact, s.role, s.status, fmtDate(s.expiresAt)]) },

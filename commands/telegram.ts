@@ -2,8 +2,6 @@
 import { z } from 'zod';
 import { command } from './define.ts';
 import { fmtDate } from '../src/chat/reply.ts';
-import { BindCodes } from '../src/chat/adapters/telegram/bindCodes.ts';
-import { OwnerStore } from '../src/chat/adapters/telegram/owner.ts';
 
 export const telegramCommands = [
   command({
@@ -16,7 +14,7 @@ export const telegramCommands = [
     action: 'telegram_bind_code',
     args: z.object({}),
     async run(_a, { ops, actor }) {
-      const { code, expiresAt } = await new BindCodes(ops.engine.db).create(actor);
+      const { code, expiresAt } = await ops.bindCodes.create(actor);
       return {
         title: 'Telegram bind code',
         text: `Send \`/bind ${code}\` to the bot from the owner's Telegram account, in a private chat, before ${fmtDate(expiresAt)}. It works once.`,
@@ -33,7 +31,7 @@ export const telegramCommands = [
     role: 'viewer',
     args: z.object({}),
     async run(_a, { ops }) {
-      const owner = await new OwnerStore(ops.engine.db, ops.engine.settings, ops.identities).get();
+      const owner = await ops.owner.get();
       if (!owner) return { text: 'No Telegram owner is bound. Make a code with `telegram bind-code`.', data: { owner: null } };
       return {
         text: `The Telegram owner is ${owner.name} (${owner.userId}${owner.username ? `, @${owner.username}` : ''}), bound since ${fmtDate(owner.boundAt)} via ${owner.via}.`,

@@ -7,7 +7,8 @@ import { createAlerting } from './alerting/index.ts';
 import { startFirstSources } from './alerting/firstSources.ts';
 import type { Notifier } from './alerting/types.ts';
 import { slackConfigured, startSlack } from './chat/adapters/slack/index.ts';
-import { registerSignupRoutes, startTelegram } from './chat/adapters/telegram/index.ts';
+import { startTelegram } from './chat/adapters/telegram/index.ts';
+import { mountSignupRoutes } from './auth/routes.ts';
 import type { ConnectionStatus } from './http/connections.ts';
 import type { HttpServer } from './http/server.ts';
 
@@ -25,7 +26,7 @@ export async function startAdapters(app: App, http: HttpServer): Promise<Adapter
   const connections: ConnectionStatus[] = [];
   const notifiers: Notifier[] = [];
   const alerting = createAlerting(app);
-  registerSignupRoutes(app, http);
+  mountSignupRoutes(http, app.ops.signups);
   if (slackConfigured(app.config)) {
     const slack = await startSlack(app, http);
     notifiers.push(slack.notifier);
@@ -34,7 +35,7 @@ export async function startAdapters(app: App, http: HttpServer): Promise<Adapter
     stops.push(() => slack.stop());
   }
   if (app.config.TELEGRAM_BOT_TOKEN) {
-    const telegram = await startTelegram(app, http);
+    const telegram = await startTelegram(app.frontEnd, http);
     notifiers.push(telegram.notifier);
     connections.push(telegram.status);
     names.push(`telegram (${telegram.mode})`);

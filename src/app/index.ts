@@ -7,6 +7,9 @@ import { commandRegistry } from '../../commands/index.ts';
 import { loadJobs } from '../../jobs/index.ts';
 import { ActionTokens } from '../chat/actions.ts';
 import { Dispatcher, type Invoker } from '../chat/dispatcher.ts';
+import type { FrontEnd } from '../chat/frontEnd.ts';
+import type { ApiOptions } from '../chat/adapters/telegram/api.ts';
+import { telegramSignupChannel } from '../chat/adapters/telegram/signups.ts';
 import type { Config } from '../config.ts';
 import type { Actor } from '../db/collections.ts';
 import type { JobDefinition } from '../engine/defineJob.ts';
@@ -31,6 +34,8 @@ export interface App {
   ops: Ops;
   dispatcher: Dispatcher;
   tokens: ActionTokens;
+  /** What the chat adapters get (not the whole App). */
+  frontEnd: FrontEnd;
 }
 
 export interface CreateAppOptions {
@@ -42,6 +47,8 @@ export interface CreateAppOptions {
   guards?: Guard[];
   /** Test seam: a shorter rpm window. */
   rateWindowMs?: number;
+  /** Test seam: Telegram pacing for the signup channel's client. */
+  telegramApi?: ApiOptions;
 }
 
 /** Builds the process's parts; call `app.engine.start({ work })` to connect them. */
@@ -59,8 +66,11 @@ export function createApp(opts: CreateAppOptions): App {
     indexes: APP_INDEXES,
   });
   engineRef.engine = engine;
-  const ops = new Ops(engine, flow);
   const tokens = new ActionTokens(opts.db);
+  // Signup PINs reach the Telegram owner with the bot token, whether or not this process runs the bot.
+  const signupChannel = telegramSignupChannel({ config: opts.config, db: opts.db, tokens, log: opts.log }, opts.telegramApi);
+  const auth = { signupChannel, pinSecret: opts.config.SIGNUP_PIN_SECRET, defaultRole: opts.config.SIGNUP_DEFAULT_ROLE };
+  const ops = new Ops(engine, flow, { auth });
   const dispatcher = new Dispatcher({ registry: commandRegistry(), ops, audit: ops.audit, tokens, log: opts.log });
   // Per-minute statistics of this process's attempts (status, alert rules): only a working engine
   // emits the events they count, so the writer starts with its first event and stop() flushes it.
@@ -75,6 +85,7 @@ export function createApp(opts: CreateAppOptions): App {
     ops,
     dispatcher,
     tokens,
+    frontEnd: { ops, dispatcher, tokens, config: opts.config, log: opts.log, db: opts.db },
     async stop(graceMs) {
       flow.stop();
       await engine.stop(graceMs);

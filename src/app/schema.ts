@@ -13,7 +13,7 @@ import { identityIndexes } from '../auth/identities.ts';
 import { signupIndexes } from '../auth/signup.ts';
 import { actionIndexes } from '../chat/actions.ts';
 import { slackDeliveryIndexes } from '../chat/adapters/slack/deliveries.ts';
-import { bindCodeIndexes } from '../chat/adapters/telegram/bindCodes.ts';
+import { bindCodeIndexes } from '../auth/bindCodes.ts';
 import { leaseIndexes } from '../chat/adapters/telegram/lease.ts';
 import { telegramMessageIndexes } from '../chat/adapters/telegram/sender.ts';
 import { telegramUpdateIndexes } from '../chat/adapters/telegram/updates.ts';

@@ -1,13 +1,19 @@
 /**
  * Signup PINs: six random digits, stored only as HMAC-SHA256 under SIGNUP_PIN_SECRET (or a secret
- * generated once and kept in `settings` as `signup:pin-secret`), compared in constant time.
+ * generated once and kept in `pinSecrets`), compared in constant time.
  */
 import { createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
-import { type Db } from 'mongodb';
-import type { SettingDoc } from '../db/collections.ts';
+import type { Collection, Db } from 'mongodb';
 import { insertOnce } from '../db/insertOnce.ts';
 
-export const PIN_SECRET_KEY = 'signup:pin-secret';
+const SIGNUP_SECRET_ID = 'signup';
+
+interface PinSecretDoc {
+  _id: string;
+  /** base64url of 32 random bytes. */
+  value: string;
+  createdAt: Date;
+}
 
 /** Six random digits. */
 export function generatePin(): string {
@@ -27,19 +33,38 @@ export function pinMatches(secret: Buffer, signupId: string, pin: string, stored
 }
 
 /**
- * The PIN secret: SIGNUP_PIN_SECRET when set; otherwise one generated at first use and persisted
- * (a unique insert, so concurrent processes agree on a single secret).
+ * The PIN secret: SIGNUP_PIN_SECRET when set; otherwise one generated at first use and kept in
+ * collection `pinSecrets` (written by this module alone: a secret has no place among the settings
+ * every process caches and announces). The first write is a unique insert, so concurrent processes
+ * agree on a single secret. Loaded once per process; a failed load is tried again on the next use.
  */
-export async function loadPinSecret(db: Db, configured: string | undefined): Promise<Buffer> {
-  if (configured) return Buffer.from(configured, 'utf8');
-  const col = db.collection<SettingDoc>('settings');
-  const existing = await col.findOne({ _id: PIN_SECRET_KEY });
-  if (typeof existing?.value === 'string') return Buffer.from(existing.value, 'base64url');
-  const value = randomBytes(32).toString('base64url');
-  if (await insertOnce(col, { _id: PIN_SECRET_KEY, value, updatedAt: new Date(), reason: 'generated: SIGNUP_PIN_SECRET is unset' })) {
-    return Buffer.from(value, 'base64url');
+export class PinSecret {
+  private readonly col: Collection<PinSecretDoc>;
+  private readonly configured: string | undefined;
+  private loading: Promise<Buffer> | undefined;
+
+  constructor(db: Db, configured: string | undefined) {
+    this.col = db.collection<PinSecretDoc>('pinSecrets');
+    this.configured = configured;
   }
-  // Another process generated it first: use theirs.
-  const doc = await col.findOne({ _id: PIN_SECRET_KEY });
-  return Buffer.from(String(doc?.value), 'base64url');
+
+  /** The secret's bytes. */
+  get(): Promise<Buffer> {
+    return (this.loading ??= this.load().catch((err: unknown) => {
+      this.loading = undefined;
+      throw err;
+    }));
+  }
+
+  private async load(): Promise<Buffer> {
+    if (this.configured) return Buffer.from(this.configured, 'utf8');
+    const existing = await this.col.findOne({ _id: SIGNUP_SECRET_ID });
+    if (existing) return Buffer.from(existing.value, 'base64url');
+    const value = randomBytes(32).toString('base64url');
+    if (await insertOnce(this.col, { _id: SIGNUP_SECRET_ID, value, createdAt: new Date() })) return Buffer.from(value, 'base64url');
+    // Another process generated it first: use theirs.
+    const theirs = await this.col.findOne({ _id: SIGNUP_SECRET_ID });
+    if (!theirs) throw new Error('the signup PIN secret vanished while it was being created');
+    return Buffer.from(theirs.value, 'base64url');
+  }
 }

@@ -18,7 +18,8 @@ import type { Identities, Platform } from './identities.ts';
 import type { ReplyAction } from '../chat/reply.ts';
 import type { Role } from './roles.ts';
 import { parseContact } from './contact.ts';
-import { generatePin, hashPin, pinMatches } from './pin.ts';
+import type { OwnerStore } from './owner.ts';
+import { generatePin, hashPin, pinMatches, type PinSecret } from './pin.ts';
 import { SignupError, type SignupChannel, type SignupDoc, type SignupView } from './types.ts';
 import { isDuplicateKey } from '../db/insertOnce.ts';
 
@@ -41,10 +42,13 @@ export interface SignupsOptions {
   db: Db;
   audit: AuditLog;
   identities: Identities;
+  /** Who gets the PINs: signups need a bound owner. */
+  owner: OwnerStore;
   /** Where 'signup' events go ({ kind: 'verified' | 'approved' | 'denied', signup, by }). */
   events?: EventEmitter;
   /** Needed to start and verify; not to approve or deny. */
-  secret?: () => Promise<Buffer>;
+  secret?: PinSecret;
+  /** How the owner is reached; none without a Telegram bot token. */
   channel?: SignupChannel;
   defaultRole?: Role;
   now?: () => Date;
@@ -66,7 +70,7 @@ export class Signups {
 
   /** Whether signups can be sent: a token is configured and an owner is bound. */
   async availability(): Promise<{ hasToken: boolean; ownerBound: boolean }> {
-    return this.opts.channel ? this.opts.channel.status() : { hasToken: false, ownerBound: false };
+    return { hasToken: Boolean(this.opts.channel), ownerBound: Boolean(await this.opts.owner.get()) };
   }
 
   /** Starts a signup and sends the owner its PIN; audited whether it works or not. */
@@ -130,9 +134,9 @@ export class Signups {
     const contact = parseContact(input.contact);
     if ('error' in contact) throw new SignupError('invalid', `The ${contact.error}.`);
     const { channel, secret } = this.opts;
-    const ready = await this.availability();
-    if (!channel || !secret || !ready.hasToken) throw new SignupError('no_token', 'Signup is unavailable: TELEGRAM_BOT_TOKEN is not configured, so no PIN can be sent.');
-    if (!ready.ownerBound) throw new SignupError('no_owner', 'Signup is unavailable: no Telegram owner is bound yet (the owner sends /bind to the bot first).');
+    if (!channel || !secret) throw new SignupError('no_token', 'Signup is unavailable: TELEGRAM_BOT_TOKEN is not configured, so no PIN can be sent.');
+    const owner = await this.opts.owner.get();
+    if (!owner) throw new SignupError('no_owner', 'Signup is unavailable: no Telegram owner is bound yet (the owner sends /bind to the bot first).');
     const has = await this.opts.identities.roleOf(contact.platform, contact.userId);
     if (has) throw new SignupError('has_role', `${contact.contact} already has the ${has} role.`);
     if (!(await this.takeRateSlot(contact.contact))) throw new SignupError('rate_limited', `Too many signups for ${contact.contact}: at most ${PER_HOUR} an hour.`);
@@ -142,7 +146,7 @@ export class Signups {
     const chatId = input.chatId ?? (contact.platform === 'telegram' ? Number(contact.userId) : undefined);
     const doc: SignupDoc = {
       _id: `signup:${id}`, kind: 'signup', id, name, contact: contact.contact, platform: contact.platform, userId: contact.userId,
-      via: input.via, role: this.opts.defaultRole ?? 'viewer', pinHash: hashPin(await secret(), id, pin), status: 'pending',
+      via: input.via, role: this.opts.defaultRole ?? 'viewer', pinHash: hashPin(await secret.get(), id, pin), status: 'pending',
       createdAt, expiresAt: new Date(createdAt.getTime() + PIN_TTL_MS), ...(chatId ? { chatId } : {}),
     };
     await this.col.insertOne(doc);
@@ -151,7 +155,7 @@ export class Signups {
       { label: 'Deny', command: `signup deny ${id}`, style: 'danger' },
     ];
     try {
-      await channel.askOwner(view(doc), pin, actions);
+      await channel.askOwner(owner.chatId, view(doc), pin, actions);
     } catch (err) {
       await this.col.updateOne({ _id: doc._id }, { $set: { status: 'denied' } });
       throw new SignupError('owner_unreachable', `Could not send the PIN to the owner on Telegram (${err instanceof Error ? err.message : String(err)}).`);
@@ -168,7 +172,7 @@ export class Signups {
     }
     const { secret } = this.opts;
     if (!secret) throw new SignupError('no_token', 'Signup verification is not available in this process.');
-    if (!pinMatches(await secret(), doc.id, pin, doc.pinHash)) {
+    if (!pinMatches(await secret.get(), doc.id, pin, doc.pinHash)) {
       const left = MAX_ATTEMPTS - attempt;
       if (left === 0) {
         await this.col.updateOne({ _id: doc._id }, { $set: { status: 'locked' } });

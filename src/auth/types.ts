@@ -41,12 +41,10 @@ export interface SignupDoc {
   n?: number;
 }
 
-/** How the owner is reached (Telegram). */
+/** How the owner is reached (Telegram, when a bot token is configured). */
 export interface SignupChannel {
-  /** Whether a bot token is configured and an owner is bound. */
-  status(): Promise<{ hasToken: boolean; ownerBound: boolean }>;
-  /** Sends the owner the PIN, who is asking, and Approve/Deny buttons. */
-  askOwner(signup: SignupView, pin: string, actions: ReplyAction[]): Promise<void>;
+  /** Sends the owner's chat the PIN, who is asking, and Approve/Deny buttons. */
+  askOwner(ownerChatId: number, signup: SignupView, pin: string, actions: ReplyAction[]): Promise<void>;
 }
 
 export type SignupErrorCode =

@@ -62,6 +62,11 @@ export class ActionTokens {
     return { status: 'ok', command: doc.command };
   }
 
+  /** The label of a token's button (a confirmation asks "Confirm: <label>?"), if the token exists. */
+  async label(token: string): Promise<string | undefined> {
+    return (await this.col.findOne({ _id: token, kind: 'action' }))?.label;
+  }
+
   /**
    * Uses a peeked token once: the first caller gets `ok`, every later one who used it and when.
    * The insert of `used:<token>` is the decision, atomic on every server.

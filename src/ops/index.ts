@@ -13,6 +13,11 @@ import { DeadLetters } from './deadLetters.ts';
 import { Jobs } from './jobs.ts';
 import { computeStatus, type StatusData } from './status.ts';
 import { Identities } from '../auth/identities.ts';
+import { BindCodes } from '../auth/bindCodes.ts';
+import { OwnerStore } from '../auth/owner.ts';
+import { PinSecret } from '../auth/pin.ts';
+import type { Role } from '../auth/roles.ts';
+import { Signups, type SignupChannel } from '../auth/signup.ts';
 
 export interface KillSwitchView {
   active: boolean;
@@ -23,6 +28,13 @@ export interface KillSwitchView {
 
 export function viewSwitch(s: SwitchState): KillSwitchView {
   return { active: s.active, reason: s.reason ?? null, by: s.by?.name ?? null, at: s.at ? new Date(s.at) : null };
+}
+
+/** How signups reach the owner, and their PIN secret and default role (from the configuration). */
+export interface AuthOptions {
+  signupChannel?: SignupChannel;
+  pinSecret?: string;
+  defaultRole?: Role;
 }
 
 /**
@@ -36,8 +48,14 @@ export class Ops extends EventEmitter {
   readonly audit: AuditLog;
   readonly identities: Identities;
   readonly flow: FlowControl;
+  /** Signups with a PIN (start, verify, approve, deny, list). */
+  readonly signups: Signups;
+  /** The Telegram owner (who gets alerts and PINs): read and bind. */
+  readonly owner: OwnerStore;
+  /** One-time codes that bind the Telegram owner: create and redeem. */
+  readonly bindCodes: BindCodes;
 
-  constructor(engine: Engine, flow: FlowControl) {
+  constructor(engine: Engine, flow: FlowControl, opts: { auth?: AuthOptions } = {}) {
     super();
     this.engine = engine;
     this.flow = flow;
@@ -45,6 +63,11 @@ export class Ops extends EventEmitter {
     this.deadLetters = new DeadLetters(engine);
     this.audit = new AuditLog(engine.db, { secretFieldsOf: (name) => engine.jobs.get(name)?.secretFields });
     this.identities = new Identities(engine.db);
+    this.owner = new OwnerStore(engine.settings, this.identities);
+    this.bindCodes = new BindCodes(engine.db);
+    const auth = opts.auth ?? {};
+    const secret = new PinSecret(engine.db, auth.pinSecret);
+    this.signups = new Signups({ db: engine.db, audit: this.audit, identities: this.identities, owner: this.owner, events: this, channel: auth.signupChannel, secret, defaultRole: auth.defaultRole });
     engine.on('dead-letter', (d) => this.emit('dead-letter', d));
     engine.on('run', (r) => this.emit('run', r));
     engine.settings.on('change', (c) => this.emit('setting', c));

@@ -1,5 +1,6 @@
 /** A whole Switchboard process (engine, ops, dispatcher) on a fresh test database. */
 import { createApp, type App } from '../../src/app/index.ts';
+import type { ApiOptions } from '../../src/chat/adapters/telegram/api.ts';
 import type { Invoker } from '../../src/chat/dispatcher.ts';
 import type { Role } from '../../src/auth/roles.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
@@ -19,6 +20,8 @@ export interface TestAppOptions {
   config?: Partial<Config>;
   guards?: Guard[];
   rateWindowMs?: number;
+  /** Telegram pacing of the signup channel (tests send faster). */
+  telegramApi?: ApiOptions;
   /** Reuse another app's database (a second process). */
   db?: TestDb;
 }
@@ -32,7 +35,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     WORKER_NAME: `test-${Math.random().toString(36).slice(2, 8)}`,
     ...opts.config,
   });
-  const app = createApp({ config, db: t.db, log: testLogger(), extraJobs: opts.extraJobs, guards: opts.guards, rateWindowMs: opts.rateWindowMs });
+  const app = createApp({ config, db: t.db, log: testLogger(), extraJobs: opts.extraJobs, guards: opts.guards, rateWindowMs: opts.rateWindowMs, telegramApi: opts.telegramApi });
   await app.engine.start({ work: opts.work ?? true, ensureIndexes: true });
   onCleanup(() => app.stop(500));
   return { ...app, t };

@@ -1,6 +1,7 @@
 /** A Switchboard app with the Telegram adapter against the fake Bot API, our HttpServer on port 0, and helpers to talk to it. */
 import type { Update } from 'grammy/types';
-import { startTelegram, registerSignupRoutes, type TelegramAdapter, type TelegramOptions } from '../../src/chat/adapters/telegram/index.ts';
+import { mountSignupRoutes } from '../../src/auth/routes.ts';
+import { startTelegram, type TelegramAdapter, type TelegramOptions } from '../../src/chat/adapters/telegram/index.ts';
 import { HttpServer } from '../../src/http/server.ts';
 import type { JobDefinition } from '../../src/engine/defineJob.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
@@ -57,9 +58,9 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     ...(opts.webhook ? { TELEGRAM_WEBHOOK_URL: `${base}/auth/telegram/webhook`, TELEGRAM_WEBHOOK_SECRET: WEBHOOK_SECRET } : {}),
     ...opts.env,
   };
-  const app = await startTestApp({ env, work: opts.work ?? false, extraJobs: opts.extraJobs });
-  registerSignupRoutes(app, http, { chatGapMs: 10 });
-  const tg = opts.noBot || opts.noToken ? undefined : await startTelegram(app, http, { chatGapMs: 10, backoffMs: 50, renewMs: 200, pollTimeoutSec: 5, ...opts.telegram });
+  const app = await startTestApp({ env, work: opts.work ?? false, extraJobs: opts.extraJobs, telegramApi: { chatGapMs: 10 } });
+  mountSignupRoutes(http, app.ops.signups);
+  const tg = opts.noBot || opts.noToken ? undefined : await startTelegram(app.frontEnd, http, { chatGapMs: 10, backoffMs: 50, renewMs: 200, pollTimeoutSec: 5, ...opts.telegram });
   onCleanup(async () => {
     await tg?.stop();
     await http.close();

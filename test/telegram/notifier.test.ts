@@ -3,7 +3,6 @@ import type { AlertEvent, AlertView } from '../../src/alerting/types.ts';
 import type { Api } from 'grammy';
 import { createApi } from '../../src/chat/adapters/telegram/api.ts';
 import { TelegramAlertNotifier } from '../../src/chat/adapters/telegram/index.ts';
-import { OwnerStore } from '../../src/chat/adapters/telegram/owner.ts';
 import { TelegramSender } from '../../src/chat/adapters/telegram/sender.ts';
 import { buttons, startHarness, type Harness } from './harness.ts';
 
@@ -34,7 +33,7 @@ const notifier = (intervalMs = 60_000) =>
     {
       db: h.app.db,
       sender: new TelegramSender(createApi(h.app.config, h.app.log, { chatGapMs: 10 }) as Api, h.app.db, h.app.tokens),
-      owner: new OwnerStore(h.app.db, h.app.engine.settings, h.app.ops.identities),
+      owner: h.app.ops.owner,
       tokens: h.app.tokens,
       log: h.app.log,
     },

@@ -38,7 +38,7 @@ describe('Telegram long polling', () => {
 
   it('lets one process poll; another takes over when it stops', async () => {
     const http = new HttpServer(testLogger());
-    const second = await startTelegram(h.app, http, fast);
+    const second = await startTelegram(h.app.frontEnd, http, fast);
     try {
       const holder = async () => (await h.app.t.db.collection('leases').find({ name: 'telegram-poller' }).sort({ gen: -1 }).limit(1).next())?.holder;
       const first = await holder();

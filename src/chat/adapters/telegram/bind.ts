@@ -7,21 +7,21 @@
 import type { Chat, User } from 'grammy/types';
 import type { AuditDoc } from '../../../db/collections.ts';
 import { fmtDate } from '../../reply.ts';
-import type { TelegramDeps } from './context.ts';
-import { telegramActor, type TelegramOwner } from './owner.ts';
+import type { TelegramOwner } from '../../../auth/owner.ts';
+import { telegramActor, type TelegramDeps } from './context.ts';
 import { escapeHtml, inlineHtml } from './render.ts';
 
 const NEED_CODE = 'An admin makes a one-time code with <code>switchboard telegram bind-code</code> (or <code>/telegram bind-code</code>); send <code>/bind CODE</code> here within 10 minutes.';
 
 /** Handles `/bind [CODE]` and returns the HTML answer. */
 export async function handleBind(deps: TelegramDeps, from: User, chat: Chat, arg: string): Promise<string> {
-  const { app, owner, codes, ownerId } = deps;
+  const { ops, ownerId } = deps;
   const actor = telegramActor(from);
   const code = arg.trim();
   const audit = (outcome: AuditDoc['outcome'], error?: string, action = 'telegram_bind', detail?: Record<string, unknown>) =>
-    app.ops.audit.record({ action, actor, command: code ? '/bind [code]' : '/bind', target: `telegram:${from.id}`, outcome, ...(error ? { error } : {}), ...(detail ? { detail } : {}) });
+    ops.audit.record({ action, actor, command: code ? '/bind [code]' : '/bind', target: `telegram:${from.id}`, outcome, ...(error ? { error } : {}), ...(detail ? { detail } : {}) });
   if (chat.type !== 'private') return 'Send /bind to me in a private chat.';
-  const current = await owner.get();
+  const current = await ops.owner.get();
   const refuse = async (why: string) => {
     await audit('denied', why);
     return inlineHtml(why);
@@ -34,7 +34,7 @@ export async function handleBind(deps: TelegramDeps, from: User, chat: Chat, arg
     return `No owner is bound yet. ${NEED_CODE}`;
   }
   if (ownerId !== undefined && from.id !== ownerId) return refuse('Only the configured owner (TELEGRAM_OWNER_ID) can bind this bot.');
-  const used = await codes.consume(code, actor);
+  const used = await ops.bindCodes.consume(code, actor);
   if (used === 'wrong') return refuse('That code is not valid. Check it, or make a new one with `telegram bind-code`.');
   if (used === 'expired') return refuse('That code has expired (codes last 10 minutes). Make a new one with `telegram bind-code`.');
   if (used === 'used') return refuse('That code was already used. Make a new one with `telegram bind-code`.');
@@ -51,14 +51,14 @@ async function bind(
 ): Promise<string> {
   const actor = telegramActor(from);
   const next: TelegramOwner = { userId: from.id, chatId: chat.id, name: actor.name, ...(from.username ? { username: from.username } : {}), boundAt: new Date(), via };
-  await deps.owner.bind(next, actor);
+  await deps.ops.owner.bind(next, actor);
   const rebind = previous !== undefined && previous.userId !== from.id;
   await audit('ok', undefined, rebind ? 'telegram_rebind' : 'telegram_bind', { via, chatId: chat.id, ...(previous ? { previous: previous.userId } : {}) });
   if (rebind) {
     const text =
       `The Switchboard owner binding moved to <b>${escapeHtml(next.name)}</b> (${next.userId}) at ${fmtDate(next.boundAt)}. ` +
       'Alerts and signup requests now go to them. Your role is unchanged; an admin can change it.';
-    await deps.sender.sendHtml(previous.chatId, text).catch((err: unknown) => deps.app.log.warn({ err }, 'could not tell the previous Telegram owner'));
+    await deps.sender.sendHtml(previous.chatId, text).catch((err: unknown) => deps.log.warn({ err }, 'could not tell the previous Telegram owner'));
   }
   return `You are now the owner of this Switchboard bot (admin role): alerts and signup requests come to this chat. Try /status or /help.`;
 }
@@ -66,7 +66,7 @@ async function bind(
 async function describeOwner(deps: TelegramDeps, current: TelegramOwner, from: User): Promise<string> {
   const since = fmtDate(current.boundAt instanceof Date ? current.boundAt : new Date(current.boundAt));
   if (current.userId === from.id) return `You are the owner (bound since ${since}). To move the binding, send <code>/bind CODE</code> from the new owner's account.`;
-  const role = await deps.app.ops.identities.roleOf('telegram', String(from.id));
+  const role = await deps.ops.identities.roleOf('telegram', String(from.id));
   if (!role) return `An owner is already bound (since ${since}). Rebinding needs a new code. ${NEED_CODE}`;
   return `The owner is <b>${escapeHtml(current.name)}</b> (${current.userId}${current.username ? `, @${escapeHtml(current.username)}` : ''}), bound since ${since}. Rebinding needs a new code: ${NEED_CODE}`;
 }

@@ -6,15 +6,14 @@
  * second click learns who already did it.
  */
 import type { CallbackQuery, InlineKeyboardButton } from 'grammy/types';
-import type { App } from '../../../app/index.ts';
-import type { Invoker } from '../../dispatcher.ts';
+import type { Dispatcher, Invoker } from '../../dispatcher.ts';
 import { fmtDate, type Reply } from '../../reply.ts';
 import { telegramInvoker, type TelegramDeps } from './context.ts';
 import { appendOutcome, CANCEL_PREFIX, CONFIRM_PREFIX, escapeHtml, outcomeLine } from './render.ts';
 
 /** True when the token is live and the invoker's role may run its command (a quick pre-check). */
-function mayRun(app: App, token: string, invoker: Invoker): Promise<boolean> {
-  return app.dispatcher.mayClick(token, invoker);
+function mayRun(dispatcher: Dispatcher, token: string, invoker: Invoker): Promise<boolean> {
+  return dispatcher.mayClick(token, invoker);
 }
 
 const short = (text: string) => (text.length > 190 ? `${text.slice(0, 189)}…` : text);
@@ -32,8 +31,8 @@ function swapButton(query: CallbackQuery, data: string, replacement: InlineKeybo
 
 /** A destructive action asks first: its button becomes "Yes" (the real token) and "Cancel". */
 async function askConfirmation(deps: TelegramDeps, query: CallbackQuery, token: string): Promise<void> {
-  const { app, sender } = deps;
-  const label = (await labelOf(app, token)) ?? 'this';
+  const { tokens, sender } = deps;
+  const label = (await tokens.label(token)) ?? 'this';
   await sender.api.answerCallbackQuery(query.id, { text: `Confirm: ${label}?` }).catch(() => {});
   const keyboard = swapButton(query, `${CONFIRM_PREFIX}${token}`, [
     { text: `✓ Yes, ${label}`, callback_data: token },
@@ -44,8 +43,8 @@ async function askConfirmation(deps: TelegramDeps, query: CallbackQuery, token: 
 
 /** Cancel puts the original button back. */
 async function cancelConfirmation(deps: TelegramDeps, query: CallbackQuery, token: string): Promise<void> {
-  const { app, sender } = deps;
-  const label = (await labelOf(app, token)) ?? 'Action';
+  const { tokens, sender } = deps;
+  const label = (await tokens.label(token)) ?? 'Action';
   await sender.api.answerCallbackQuery(query.id, { text: 'Cancelled.' }).catch(() => {});
   const msg = query.message as { reply_markup?: { inline_keyboard?: Keyboard } } | undefined;
   const rows = msg?.reply_markup?.inline_keyboard ?? [];
@@ -55,26 +54,21 @@ async function cancelConfirmation(deps: TelegramDeps, query: CallbackQuery, toke
   if (query.message) await sender.api.editMessageReplyMarkup(query.message.chat.id, query.message.message_id, { reply_markup: { inline_keyboard: keyboard } });
 }
 
-async function labelOf(app: App, token: string): Promise<string | undefined> {
-  const doc = await app.db.collection<{ _id: string; label?: string }>('chatActions').findOne({ _id: token });
-  return doc?.label;
-}
-
 /** Handles one callback query. */
 export async function handleClick(deps: TelegramDeps, query: CallbackQuery): Promise<void> {
-  const { app, sender } = deps;
+  const { ops, dispatcher, sender, log } = deps;
   const api = sender.api;
   const data = query.data ?? '';
-  const invoker = await telegramInvoker(app, query.from);
+  const invoker = await telegramInvoker(ops, query.from);
   if (data.startsWith(CANCEL_PREFIX)) return cancelConfirmation(deps, query, data.slice(1));
   const confirming = data.startsWith(CONFIRM_PREFIX);
   const token = confirming ? data.slice(1) : data;
   // Only someone who may run it is asked; anyone else gets the refusal below, as for any button.
-  if (confirming && (await mayRun(app, token, invoker))) return askConfirmation(deps, query, token);
-  const early = token !== '' && (await mayRun(app, token, invoker));
-  if (early) await api.answerCallbackQuery(query.id).catch((err: unknown) => app.log.warn({ err }, 'answerCallbackQuery failed'));
+  if (confirming && (await mayRun(dispatcher, token, invoker))) return askConfirmation(deps, query, token);
+  const early = token !== '' && (await mayRun(dispatcher, token, invoker));
+  if (early) await api.answerCallbackQuery(query.id).catch((err: unknown) => log.warn({ err }, 'answerCallbackQuery failed'));
   const result = token
-    ? await app.dispatcher.click(token, invoker)
+    ? await dispatcher.click(token, invoker)
     : { status: 'error' as const, reply: { text: 'This button has expired; run the command again.' } };
   if (!early) {
     await api.answerCallbackQuery(query.id, { text: short(result.reply.text), show_alert: result.status === 'denied' });

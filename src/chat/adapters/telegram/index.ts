@@ -2,30 +2,26 @@
  * The Telegram adapter (grammY). `startTelegram` serves the bot: long polling by the one process
  * holding the `telegram-poller` lease, or the webhook at /auth/telegram/webhook when
  * TELEGRAM_WEBHOOK_URL is set; each update runs once (update_id log). It returns the alert
- * notifier for the owner's chat. `registerSignupRoutes` mounts the signup endpoints, with or
- * without a token.
+ * notifier for the owner's chat. It takes the front end's parts (ops, dispatcher, tokens), not the
+ * whole App: the owner, bind codes and signups are read and changed through `ops`.
  */
 import { randomBytes } from 'node:crypto';
 import { Bot, BotError } from 'grammy';
 import type { Update } from 'grammy/types';
-import type { App } from '../../../app/index.ts';
-import { mountSignupRoutes } from '../../../auth/routes.ts';
 import { ConnectionStatus } from '../../../http/connections.ts';
 import { errorRef, type HttpServer } from '../../../http/server.ts';
 import { signupNotices } from './access.ts';
-import { clientOptions, configureApi, createApi, type ApiOptions } from './api.ts';
-import { BindCodes } from './bindCodes.ts';
+import { clientOptions, configureApi, type ApiOptions } from './api.ts';
 import { handleClick } from './clicks.ts';
 import type { TelegramDeps } from './context.ts';
 import { Lease } from './lease.ts';
 import { handleText } from './messages.ts';
 import { TelegramAlertNotifier, type TelegramNotifierOptions } from './notifier.ts';
-import { OwnerStore } from './owner.ts';
 import { Poller, type PollerOptions, type PollingTrouble } from './poller.ts';
 import { TelegramSender } from './sender.ts';
-import { createSignups } from './signups.ts';
 import { UpdateLog } from './updates.ts';
 import { keepRegisteringWebhook, mountWebhook, webhookSecret } from './webhook.ts';
+import type { FrontEnd } from '../../frontEnd.ts';
 
 export { TelegramAlertNotifier } from './notifier.ts';
 
@@ -48,17 +44,16 @@ export interface TelegramAdapter {
 const RETENTION_MS = 7 * 24 * 3600_000;
 
 /** Starts the bot for TELEGRAM_BOT_TOKEN; see the module comment. */
-export async function startTelegram(app: App, http: HttpServer, opts: TelegramOptions = {}): Promise<TelegramAdapter> {
-  const { config } = app;
+export async function startTelegram(front: FrontEnd, http: HttpServer, opts: TelegramOptions = {}): Promise<TelegramAdapter> {
+  const { config, ops } = front;
   const token = config.TELEGRAM_BOT_TOKEN;
   if (!token) throw new Error('TELEGRAM_BOT_TOKEN is not set');
-  const log = app.log.child({ component: 'telegram' });
+  const log = front.log.child({ component: 'telegram' });
   const bot = new Bot(token, { client: clientOptions(config) });
   configureApi(bot.api, log, opts);
-  const sender = new TelegramSender(bot.api, app.db, app.tokens);
-  const owner = new OwnerStore(app.db, app.engine.settings, app.ops.identities);
-  const deps: TelegramDeps = { app, sender, owner, codes: new BindCodes(app.db), signups: createSignups(app, sender), ownerId: config.TELEGRAM_OWNER_ID };
-  const updateLog = new UpdateLog(app.db, token);
+  const sender = new TelegramSender(bot.api, front.db, front.tokens);
+  const deps: TelegramDeps = { ops, dispatcher: front.dispatcher, tokens: front.tokens, sender, log, ownerId: config.TELEGRAM_OWNER_ID };
+  const updateLog = new UpdateLog(front.db, token);
   const inFlight = new Set<Promise<void>>();
   const mode = config.TELEGRAM_WEBHOOK_URL ? 'webhook' : 'polling';
   const status = new ConnectionStatus('Telegram');
@@ -100,8 +95,8 @@ export async function startTelegram(app: App, http: HttpServer, opts: TelegramOp
       .finally(() => inFlight.delete(work));
     inFlight.add(work);
   };
-  const onError = (t: PollingTrouble) => app.ops.emit('telegram-error', { ...t, mode });
-  const onRecovered = () => app.ops.emit('telegram-recovered', { mode });
+  const onError = (t: PollingTrouble) => ops.emit('telegram-error', { ...t, mode });
+  const onRecovered = () => ops.emit('telegram-recovered', { mode });
 
   let poller: Poller | undefined;
   let webhookSetup: { stop(): Promise<void> } | undefined;
@@ -110,7 +105,7 @@ export async function startTelegram(app: App, http: HttpServer, opts: TelegramOp
     mountWebhook(http, { secret, receive, active: () => active });
     webhookSetup = keepRegisteringWebhook({ api: bot.api, url: config.TELEGRAM_WEBHOOK_URL as string, secret, log, status, prepare: ensureInit, onError, onRecovered, backoffMs: opts.backoffMs });
   } else {
-    const lease = new Lease(app.db, { name: 'telegram-poller', holder: `${config.WORKER_NAME}:${randomBytes(4).toString('hex')}`, ttlMs: opts.leaseMs ?? 30_000 });
+    const lease = new Lease(front.db, { name: 'telegram-poller', holder: `${config.WORKER_NAME}:${randomBytes(4).toString('hex')}`, ttlMs: opts.leaseMs ?? 30_000 });
     const prepare = async () => {
       await ensureInit();
       await bot.api.deleteWebhook({ drop_pending_updates: false });
@@ -119,9 +114,9 @@ export async function startTelegram(app: App, http: HttpServer, opts: TelegramOp
     poller.start();
   }
 
-  const notifier = new TelegramAlertNotifier({ db: app.db, sender, owner, tokens: app.tokens, log }, opts.alerts);
+  const notifier = new TelegramAlertNotifier({ db: front.db, sender, owner: ops.owner, tokens: front.tokens, log }, opts.alerts);
   const onSignup = signupNotices(deps);
-  app.ops.on('signup', onSignup);
+  ops.on('signup', onSignup);
   const prune = () => {
     const before = new Date(Date.now() - RETENTION_MS);
     Promise.all([updateLog.prune(before), sender.prune(before)]).catch((err: unknown) => log.warn({ err }, 'Telegram retention cleanup failed'));
@@ -142,7 +137,7 @@ export async function startTelegram(app: App, http: HttpServer, opts: TelegramOp
     async stop() {
       active = false;
       clearInterval(pruneTimer);
-      app.ops.off('signup', onSignup);
+      ops.off('signup', onSignup);
       await poller?.stop();
       await webhookSetup?.stop();
       status.stopped();
@@ -150,10 +145,4 @@ export async function startTelegram(app: App, http: HttpServer, opts: TelegramOp
       await notifier.stop();
     },
   };
-}
-
-/** Mounts GET /auth/signup/status, POST /auth/signup/start and /auth/signup/verify (they explain when no token or owner is set). */
-export function registerSignupRoutes(app: App, http: HttpServer, opts: ApiOptions = {}): void {
-  const api = createApi(app.config, app.log.child({ component: 'telegram' }), opts);
-  mountSignupRoutes(http, createSignups(app, api ? new TelegramSender(api, app.db, app.tokens) : undefined));
 }

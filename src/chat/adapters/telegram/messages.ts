@@ -26,7 +26,7 @@ const NO_ROLE = 'You have no role here, so you can only use /start, /signup, /ve
 
 /** Handles one text message; sends the answer to its chat. */
 export async function handleText(deps: TelegramDeps, msg: { text: string; from: User; chat: Chat }, botUsername: string | undefined): Promise<void> {
-  const { app, sender } = deps;
+  const { ops, dispatcher, sender } = deps;
   const { from, chat } = msg;
   const split = splitCommand(msg.text, botUsername);
   const answer = (html: string) => sender.sendHtml(chat.id, html);
@@ -41,15 +41,15 @@ export async function handleText(deps: TelegramDeps, msg: { text: string; from: 
   if (command === 'signup') return void (await answer(await handleSignup(deps, from, chat, rest)));
   if (command === 'verify') return void (await answer(await handleVerify(deps, from, chat, rest)));
 
-  const invoker = await telegramInvoker(app, from);
+  const invoker = await telegramInvoker(ops, from);
   const line = (command === 'ops' ? rest : `${command} ${rest}`).trim();
   if (invoker.role === 'none') {
-    await app.ops.audit.record({ action: 'telegram_command', actor: invoker.actor, command: `/${command} ${rest}`.trim(), outcome: 'denied', error: 'no role' });
+    await ops.audit.record({ action: 'telegram_command', actor: invoker.actor, command: `/${command} ${rest}`.trim(), outcome: 'denied', error: 'no role' });
     await answer(NO_ROLE);
     return;
   }
-  const result = await app.dispatcher.run(line, invoker);
-  const parsed = parseCommandLine(line, { booleanFlags: app.dispatcher.registry.booleanFlags() });
+  const result = await dispatcher.run(line, invoker);
+  const parsed = parseCommandLine(line, { booleanFlags: dispatcher.registry.booleanFlags() });
   const json = result.status === 'ok' && parsed.ok && parsed.value.options.json === true;
   await sender.sendReply(chat.id, result.reply, { json });
 }

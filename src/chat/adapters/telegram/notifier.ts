@@ -11,7 +11,7 @@ import type { AlertEvent, AlertView, Notifier } from '../../../alerting/types.ts
 import type { Logger } from '../../../log.ts';
 import type { ActionTokens } from '../../actions.ts';
 import { alertHasButtons, alertHtml } from './alertFormat.ts';
-import type { OwnerStore } from './owner.ts';
+import type { OwnerStore } from '../../../auth/owner.ts';
 import { escapeHtml, keyboardFor } from './render.ts';
 import type { TelegramSender } from './sender.ts';
 

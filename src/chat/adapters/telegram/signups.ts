@@ -1,33 +1,27 @@
 /**
- * Signups wired to Telegram: the owner gets the PIN, who is asking and Approve/Deny buttons in
- * their private chat. Used by the HTTP routes (even without a bot token: they then answer that
- * signup is unavailable) and by the bot's `/signup` and `/verify`.
+ * The signup channel on Telegram: the owner gets the PIN, who is asking and Approve/Deny buttons
+ * in their private chat. The composition root gives it to the signup service (ops.signups) when
+ * TELEGRAM_BOT_TOKEN is set, whether or not this process runs the bot: the HTTP signup routes
+ * reach the owner through it too.
  */
-import type { App } from '../../../app/index.ts';
-import { loadPinSecret } from '../../../auth/pin.ts';
-import { Signups, type SignupChannel, type SignupView } from '../../../auth/signup.ts';
+import type { Db } from 'mongodb';
+import type { SignupChannel, SignupView } from '../../../auth/signup.ts';
+import type { Config } from '../../../config.ts';
+import type { Logger } from '../../../log.ts';
+import type { ActionTokens } from '../../actions.ts';
 import { fmtDate, type ReplyAction } from '../../reply.ts';
-import { OwnerStore } from './owner.ts';
-import type { TelegramSender } from './sender.ts';
+import { createApi, type ApiOptions } from './api.ts';
+import { TelegramSender } from './sender.ts';
 
-/** Reaches the bound owner through `sender`; without a sender there is no token. */
 export class TelegramSignupChannel implements SignupChannel {
-  private readonly sender: TelegramSender | undefined;
-  private readonly owner: OwnerStore;
+  private readonly sender: TelegramSender;
 
-  constructor(sender: TelegramSender | undefined, owner: OwnerStore) {
+  constructor(sender: TelegramSender) {
     this.sender = sender;
-    this.owner = owner;
   }
 
-  async status(): Promise<{ hasToken: boolean; ownerBound: boolean }> {
-    return { hasToken: Boolean(this.sender), ownerBound: Boolean(await this.owner.get()) };
-  }
-
-  async askOwner(s: SignupView, pin: string, actions: ReplyAction[]): Promise<void> {
-    const owner = await this.owner.get();
-    if (!this.sender || !owner) throw new Error('no Telegram owner is bound');
-    await this.sender.sendReply(owner.chatId, {
+  async askOwner(ownerChatId: number, s: SignupView, pin: string, actions: ReplyAction[]): Promise<void> {
+    await this.sender.sendReply(ownerChatId, {
       title: 'Signup request',
       text: `${s.name} asks for the ${s.role} role. If you know them, give them the PIN (valid 10 minutes), or decide here.`,
       fields: [
@@ -42,20 +36,8 @@ export class TelegramSignupChannel implements SignupChannel {
   }
 }
 
-/** The signup service of a process, reaching the owner through `sender` when there is one. */
-export function createSignups(app: App, sender: TelegramSender | undefined): Signups {
-  const owner = new OwnerStore(app.db, app.engine.settings, app.ops.identities);
-  let secret: Promise<Buffer> | undefined;
-  return new Signups({
-    db: app.db,
-    audit: app.ops.audit,
-    identities: app.ops.identities,
-    events: app.ops,
-    channel: new TelegramSignupChannel(sender, owner),
-    secret: () => (secret ??= loadPinSecret(app.db, app.config.SIGNUP_PIN_SECRET).catch((err: unknown) => {
-      secret = undefined;
-      throw err;
-    })),
-    defaultRole: app.config.SIGNUP_DEFAULT_ROLE,
-  });
+/** The channel for TELEGRAM_BOT_TOKEN (its own paced Api client), or undefined without a token. */
+export function telegramSignupChannel(deps: { config: Config; db: Db; tokens: ActionTokens; log: Logger }, opts: ApiOptions = {}): SignupChannel | undefined {
+  const api = createApi(deps.config, deps.log.child({ component: 'telegram' }), opts);
+  return api ? new TelegramSignupChannel(new TelegramSender(api, deps.db, deps.tokens)) : undefined;
 }

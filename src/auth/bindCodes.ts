@@ -5,9 +5,9 @@
  */
 import { createHash, randomInt } from 'node:crypto';
 import { type Collection, type Db } from 'mongodb';
-import type { Actor } from '../../../db/collections.ts';
-import type { IndexPlan } from '../../../db/collections.ts';
-import { insertOnce } from '../../../db/insertOnce.ts';
+import type { Actor } from '../db/collections.ts';
+import type { IndexPlan } from '../db/collections.ts';
+import { insertOnce } from '../db/insertOnce.ts';
 
 export const BIND_CODE_TTL_MS = 10 * 60_000;
 const ALPHABET = 'ABCDEFGHJKMNPQRSTVWXYZ23456789'; // no 0/O, 1/I/L, U
