@@ -1,17 +1,8 @@
-/** `backfill start|status|cancel`: run a job over a range in resumable chunks (src/engine/backfill.ts). */
+/** `backfill start|status|cancel`: run a job over a range in resumable chunks (`ops.backfills`, src/ops/backfills.ts). */
 import { z } from 'zod';
 import { command } from './define.ts';
 import { fmtDate } from '../src/chat/reply.ts';
-import { Backfills, type BackfillView } from '../src/engine/backfill.ts';
-import type { Ops } from '../src/ops/index.ts';
-import { maskSecrets } from '../src/util/secrets.ts';
-
-/**
- * A backfill as people see it, masked: its error and waiting reason (free text from the job and
- * its provider) and its parameters (key rules, and the job's secretFields under `params`).
- */
-const shown = <B extends BackfillView>(b: B, ops: Ops): B =>
-  maskSecrets(b, { secretPaths: (ops.engine.jobs.get(b.job)?.secretFields ?? []).map((p) => `params.${p}`) });
+import type { BackfillView } from '../src/ops/backfills.ts';
 
 const summaryOf = (b: BackfillView) =>
   `${b.job} backfill ${b.id}: ${b.status}, ${b.done}/${b.total} chunks, ${b.rate}/min` +
@@ -45,7 +36,7 @@ export const backfillCommands = [
     args: z.object({ name: z.string({ error: 'give the job name' }), days: int('--days'), limit: int('--limit'), payload: z.record(z.string(), z.unknown()).default({}) }),
     async run(a, { ops, actor }) {
       const params = { ...a.payload, ...(a.days !== undefined ? { days: a.days } : {}), ...(a.limit !== undefined ? { limit: a.limit } : {}) };
-      const b = shown(await new Backfills(ops.engine).start(a.name, params, actor), ops);
+      const b = await ops.backfills.start(a.name, params, actor);
       return {
         text: `Started the ${b.job} backfill ${b.id}: ${b.total} chunk${b.total === 1 ? '' : 's'}.`,
         data: b,
@@ -66,12 +57,11 @@ export const backfillCommands = [
     positionals: ['id'],
     args: z.object({ id: z.string().optional(), limit: z.coerce.number().int().min(1).max(100).default(10) }),
     async run({ id, limit }, { ops }) {
-      const backfills = new Backfills(ops.engine);
       if (id) {
-        const b = shown(await backfills.get(id), ops);
+        const b = await ops.backfills.get(id);
         return { title: `${b.job} backfill ${b.id}`, text: summaryOf(b), fields: fieldsOf(b), data: b };
       }
-      const items = (await backfills.list(limit)).map((b) => shown(b, ops));
+      const items = await ops.backfills.list(limit);
       return {
         text: items.length ? `${items.length} recent backfill${items.length === 1 ? '' : 's'}.` : 'No backfills yet; `backfill start NAME --days N` starts one.',
         table: {
@@ -91,7 +81,7 @@ export const backfillCommands = [
     positionals: ['id'],
     args: z.object({ id: z.string({ error: 'give the backfill ID' }) }),
     async run({ id }, { ops, actor }) {
-      const b = shown(await new Backfills(ops.engine).cancel(id, actor), ops);
+      const b = await ops.backfills.cancel(id, actor);
       const text =
         b.status === 'cancelled'
           ? `Backfill ${id} cancelled at ${b.done}/${b.total} chunks.`

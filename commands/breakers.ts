@@ -1,4 +1,4 @@
-/** `breakers [list]` and `breakers reset PROVIDER`. */
+/** `breakers [list]` and `breakers reset PROVIDER` (`ops.breakers`). */
 import { z } from 'zod';
 import { command } from './define.ts';
 import { fmtDate } from '../src/chat/reply.ts';
@@ -12,7 +12,7 @@ const list = command({
   role: 'viewer',
   args: z.object({}),
   async run(_a, { ops }) {
-    const items = await ops.flow.breakers.list();
+    const items = await ops.breakers.list();
     const open = items.filter((b) => b.state !== 'closed');
     return {
       text: items.length ? `${open.length} of ${items.length} breaker${items.length === 1 ? '' : 's'} not closed.` : 'No job names a provider, so there are no breakers.',
@@ -35,7 +35,7 @@ export const breakersCommands = [
     positionals: ['provider'],
     args: z.object({ provider: z.string({ error: 'give the PROVIDER' }) }),
     async run({ provider }, { ops, actor }) {
-      const r = await ops.flow.resetBreaker(provider, actor);
+      const r = await ops.breakers.reset(provider, actor);
       return {
         text: r.was === 'closed' ? `The ${provider} breaker was already closed.` : `The ${provider} breaker is closed (was ${r.was}).`,
         ephemeral: false,

@@ -1,4 +1,4 @@
-/** `config get [KEY]` and `config set KEY VALUE`: runtime configuration, no restart. */
+/** `config get [KEY]` and `config set KEY VALUE`: runtime configuration, no restart (`ops.config`). */
 import { z } from 'zod';
 import { command } from './define.ts';
 
@@ -14,7 +14,7 @@ export const configCommands = [
     positionals: ['key'],
     args: z.object({ key: z.string().optional() }),
     async run({ key }, { ops }) {
-      const items = ops.flow.configGet(key);
+      const items = ops.config.get(key);
       return {
         text: `${items.length} setting${items.length === 1 ? '' : 's'}${key ? ` matching ${key}` : ''}.`,
         table: { columns: ['key', 'value', 'default', 'what it does'], rows: items.map((i) => [i.key, show(i.value), show(i.default), i.description]) },
@@ -31,7 +31,7 @@ export const configCommands = [
     positionals: ['key', 'value'],
     args: z.object({ key: z.string({ error: 'give the KEY' }), value: z.string({ error: 'give the VALUE (or `default`)' }) }),
     async run({ key, value }, { ops, actor }) {
-      const r = await ops.flow.configSet(key, value, actor);
+      const r = await ops.config.set(key, value, actor);
       return {
         text: `${key}: ${show(r.old)} → ${show(r.value)}.`,
         ephemeral: false,

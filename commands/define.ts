@@ -1,8 +1,7 @@
-/** `command({...})`: declares a command of ours, typed against the operations service. */
+/** `command({...})`: declares a command of ours; its handler gets the typed operations service as `ctx.ops`. */
 import type { z } from 'zod';
-import type { CommandSpec } from '../src/chat/registry.ts';
-import type { Ops } from '../src/ops/index.ts';
+import { defineCommand, type CommandSpec } from '../src/chat/registry.ts';
 
-export function command<S extends z.ZodObject>(spec: CommandSpec<S, Ops>): CommandSpec {
-  return spec as unknown as CommandSpec;
+export function command<S extends z.ZodObject>(spec: CommandSpec<S>): CommandSpec {
+  return defineCommand(spec);
 }

@@ -6,7 +6,6 @@ import { fmtDate, truncate } from '../src/chat/reply.ts';
 import { quoteArg } from '../src/chat/grammar.ts';
 import { formatDuration } from '../src/util/duration.ts';
 import { UsageError } from '../src/errors.ts';
-import { maskSecrets } from '../src/util/secrets.ts';
 
 const duration = durationArg();
 const STATES = ['queued', 'running', 'scheduled', 'failed', 'completed'] as const;
@@ -86,7 +85,7 @@ export const jobsCommands = [
       const at = a.at ? (Number.isNaN(Date.parse(a.at)) ? a.at : new Date(a.at)) : undefined;
       const queued = await ops.jobs.run(a.name, a.payload, { at, dedupeKey: a.dedupeKey, dedupeWindowMs: a.dedupeWindow, enqueuedBy: `${actor.platform}:${actor.id}` });
       // The audit trail records what was run, not the credentials it was run with.
-      const payload = maskSecrets(a.payload, { secretPaths: ops.engine.jobs.get(a.name)?.secretFields });
+      const payload = ops.jobs.maskPayload(a.name, a.payload);
       const audit = { target: `${a.name} ${queued.id}`, detail: { payload } };
       if (queued.duplicateOf) {
         return {

@@ -1,15 +1,9 @@
-/** `roles list|grant|revoke`: who may do what in chat (admin). */
+/** `roles list|grant|revoke`: who may do what in chat (admin; `ops.roles`, src/ops/roles.ts). */
 import { z } from 'zod';
 import { command } from './define.ts';
 import { fmtDate } from '../src/chat/reply.ts';
 import { ROLES } from '../src/auth/roles.ts';
-import type { Platform } from '../src/auth/identities.ts';
-
-export interface UserRef {
-  platform: Platform;
-  userId: string;
-  name?: string;
-}
+import type { UserRef } from '../src/ops/roles.ts';
 
 /** `slack:U123`, `telegram:12345`, or a Slack mention `<@U123|name>` / `<@U123>` (meaning slack). */
 export function parseUserRef(text: string): UserRef | undefined {
@@ -43,8 +37,7 @@ export const rolesCommands = [
     role: 'admin',
     args: z.object({}),
     async run(_a, { ops }) {
-      const docs = await ops.identities.list();
-      const items = docs.map((d) => ({ platform: d.platform, userId: d.userId, name: d.name ?? null, role: d.role, grantedBy: d.grantedBy?.name ?? null, grantedAt: d.grantedAt }));
+      const items = await ops.roles.list();
       return {
         text: items.length ? `${items.length} user${items.length === 1 ? '' : 's'} with a role.` : 'No roles granted yet; everyone has the default role.',
         table: { columns: ['user', 'name', 'role', 'granted by', 'at'], rows: items.map((i) => [`${i.platform}:${i.userId}`, i.name ?? '', i.role, i.grantedBy ?? '', fmtDate(i.grantedAt)]) },
@@ -62,7 +55,7 @@ export const rolesCommands = [
     positionals: ['user', 'role'],
     args: z.object({ user, role: z.enum(ROLES, { error: 'expected viewer, operator or admin' }) }),
     async run({ user: u, role }, { ops, actor }) {
-      const before = await ops.identities.grant(u.platform, u.userId, role, actor, u.name);
+      const before = await ops.roles.grant(u, role, actor);
       return {
         text: before === role ? `${show(u)} already had the ${role} role.` : `${show(u)} now has the ${role} role${before ? ` (was ${before})` : ''}.`,
         data: { platform: u.platform, userId: u.userId, role, before: before ?? null },
@@ -79,7 +72,7 @@ export const rolesCommands = [
     positionals: ['user'],
     args: z.object({ user }),
     async run({ user: u }, { ops }) {
-      const before = await ops.identities.revoke(u.platform, u.userId);
+      const before = await ops.roles.revoke(u);
       return {
         text: before ? `${show(u)} no longer has the ${before} role; the default role applies.` : `${show(u)} had no role; nothing changed.`,
         data: { platform: u.platform, userId: u.userId, before: before ?? null },

@@ -15,8 +15,9 @@
  *
  * The base URL is DISCOVERY_URL, or `baseUrl` in the payload / backfill parameters.
  */
-import { MongoServerError, type Db } from 'mongodb';
+import type { Db } from 'mongodb';
 import { z } from 'zod';
+import { isDuplicateKey } from '../src/db/insertOnce.ts';
 import { defineBackfill, defineJob } from '../src/engine/defineJob.ts';
 import { DeferError, NotProviderFaultError, PayloadError } from '../src/engine/errors.ts';
 import { HttpStatusError } from './httpInvoke.ts';
@@ -53,7 +54,7 @@ export async function upsertDiscovery(db: Db, item: Record<string, unknown> & { 
   try {
     await discoveries(db).updateOne({ _id: item.id }, { $set: set, $setOnInsert: { firstSeenAt: now } }, { upsert: true });
   } catch (err) {
-    if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
+    if (!isDuplicateKey(err)) throw err;
     await discoveries(db).updateOne({ _id: item.id }, { $set: set });
   }
 }

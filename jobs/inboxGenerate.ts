@@ -22,9 +22,10 @@
  */
 import { createHash } from 'node:crypto';
 import OpenAI from 'openai';
-import { MongoServerError, ObjectId, type Db, type Filter } from 'mongodb';
+import { ObjectId, type Db, type Filter } from 'mongodb';
 import { z } from 'zod';
 import type { IndexPlan } from '../src/db/collections.ts';
+import { insertOnce } from '../src/db/insertOnce.ts';
 import { defineJob } from '../src/engine/defineJob.ts';
 
 /** A user as this job reads it (collection `users`). */
@@ -201,13 +202,11 @@ export function inboxGenerateJob(opts: { generator?: ObservationGenerator; opena
             continue;
           }
           const doc: InboxDoc = { _id: `${uid}:${key}:${day}`, user: uid, key, title: o.title, body: o.body, status: 'open', day, generator: out.model ?? generator.model, createdAt: new Date() };
-          try {
-            await inbox.insertOne(doc);
+          if (await insertOnce(inbox, doc)) {
             count('inserted');
             recent.add(key);
             left--;
-          } catch (err) {
-            if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
+          } else {
             count('skipped');
           }
         }

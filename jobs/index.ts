@@ -1,9 +1,7 @@
 /** The jobs this process knows: built-ins and the team's own. Add yours to `teamJobs`. */
 import type { Config } from '../src/config.ts';
 import { JobRegistry, type JobDefinition } from '../src/engine/defineJob.ts';
-import type { EngineRef } from '../src/engine/backfill.ts';
 import { alertsEvaluateJob } from './alertsEvaluate.ts';
-import { backfillRunJob } from './backfillRun.ts';
 import { discoveryHarvestJob } from './discoveryHarvest.ts';
 import { inboxGenerateJob } from './inboxGenerate.ts';
 import { httpInvokeJob } from './httpInvoke.ts';
@@ -14,16 +12,13 @@ export const teamJobs: JobDefinition[] = [];
 
 /** Every job definition for this configuration. */
 export function loadJobs(
-  config: Pick<Config, 'HTTP_INVOKE_ALLOWED_HOSTS' | 'JOB_RUNS_RETENTION_DAYS' | 'GUARD_REFRESH_MS' | 'DISCOVERY_URL' | 'OPENAI_API_KEY' | 'OPENAI_BASE_URL' | 'OPENAI_MODEL'>,
+  config: Pick<Config, 'HTTP_INVOKE_ALLOWED_HOSTS' | 'JOB_RUNS_RETENTION_DAYS' | 'DISCOVERY_URL' | 'OPENAI_API_KEY' | 'OPENAI_BASE_URL' | 'OPENAI_MODEL'>,
   extra: JobDefinition[] = [],
-  /** `engineRef`: filled by createApp once the engine exists (the backfill runner needs it). */
-  opts: { engineRef?: EngineRef } = {},
 ): JobRegistry {
   return new JobRegistry([
     httpInvokeJob({ allowedHosts: config.HTTP_INVOKE_ALLOWED_HOSTS }),
     maintenanceCleanupJob({ retentionDays: config.JOB_RUNS_RETENTION_DAYS }),
     alertsEvaluateJob(),
-    backfillRunJob({ engineRef: opts.engineRef ?? {}, minDeferMs: 5 * config.GUARD_REFRESH_MS }),
     inboxGenerateJob({ openai: { apiKey: config.OPENAI_API_KEY, baseURL: config.OPENAI_BASE_URL, model: config.OPENAI_MODEL } }),
     // Only where a discovery provider is configured: it adds the `discovery` breaker.
     ...(config.DISCOVERY_URL ? [discoveryHarvestJob({ baseUrl: config.DISCOVERY_URL })] : []),

@@ -4,27 +4,24 @@
  */
 import { once } from 'node:events';
 import { createApp, localAdmin, type App } from './app/index.ts';
-import { replyForTerminal, runConsole, terminalWidth } from './chat/adapters/console.ts';
+import { runConsole } from './chat/adapters/console.ts';
 import { exitCode } from './chat/dispatcher.ts';
 import { quoteArg } from './chat/grammar.ts';
+import { replyToPlainText } from './chat/reply.ts';
 import { configOrExit } from './configOrExit.ts';
-import { ConsoleLog, createLogger } from './log.ts';
+import { createLogger } from './log.ts';
 import { connect } from './runtime.ts';
 
-/**
- * Runs `fn` with an app on the configured or local database (no job processing), then closes it.
- * Logs go to stderr, or with `consoleLog` (the interactive console) to a file under DATA_DIR.
- */
-async function withLocalApp<T>(fn: (app: App, consoleLog?: ConsoleLog) => Promise<T>, opts: { consoleLog?: boolean } = {}): Promise<T> {
+/** Runs `fn` with an app on the configured or local database (no job processing), then closes it. */
+async function withLocalApp<T>(fn: (app: App) => Promise<T>): Promise<T> {
   const config = configOrExit();
-  const consoleLog = opts.consoleLog ? new ConsoleLog(config.DATA_DIR) : undefined;
-  const log = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', format: config.LOG_FORMAT, destination: 2, consoleLog });
+  const log = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', format: config.LOG_FORMAT, destination: 2 });
   const conn = await connect(config, log);
   try {
     const app = createApp({ config, db: conn.db, log });
     await app.engine.start({ work: false });
     try {
-      return await fn(app, consoleLog);
+      return await fn(app);
     } finally {
       app.engine.settings.stop();
     }
@@ -44,7 +41,7 @@ function runOne(args: string[], json: boolean): Promise<number> {
       // Streamed: a large export never sits in memory whole.
       for await (const line of file.lines()) if (!process.stdout.write(line)) await once(process.stdout, 'drain');
     } else {
-      (result.status === 'ok' ? process.stdout : process.stderr).write(`${replyForTerminal(result.reply, terminalWidth(process.stdout))}\n`);
+      (result.status === 'ok' ? process.stdout : process.stderr).write(`${replyToPlainText(result.reply)}\n`);
     }
     return exitCode(result.status);
   });
@@ -67,8 +64,10 @@ function shellWord(word: string): string {
 }
 
 function runConsoleCommand(): Promise<number> {
-  const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
-  return withLocalApp((app, consoleLog) => runConsole(app, { consoleLog }), { consoleLog: interactive });
+  return withLocalApp(async (app) => {
+    await runConsole(app);
+    return 0;
+  });
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -13,8 +13,8 @@ import { telegramSignupChannel } from '../chat/adapters/telegram/signups.ts';
 import type { Config } from '../config.ts';
 import type { Actor } from '../db/collections.ts';
 import type { JobDefinition } from '../engine/defineJob.ts';
-import type { EngineRef } from '../engine/backfill.ts';
 import { Engine } from '../engine/engine.ts';
+import { backfillRunJob } from '../engine/backfillRunner.ts';
 import type { Guard } from '../engine/guards.ts';
 import type { Logger } from '../log.ts';
 import { Ops } from '../ops/index.ts';
@@ -53,9 +53,7 @@ export interface CreateAppOptions {
 
 /** Builds the process's parts; call `app.engine.start({ work })` to connect them. */
 export function createApp(opts: CreateAppOptions): App {
-  // The backfill runner job needs the engine, which needs the jobs: filled in below.
-  const engineRef: EngineRef = {};
-  const jobs = loadJobs(opts.config, opts.extraJobs, { engineRef });
+  const jobs = loadJobs(opts.config, opts.extraJobs);
   const flow = new FlowControl(opts.db, opts.config, jobs, { rateWindowMs: opts.rateWindowMs, configKeys: appConfigKeys(alertRules) });
   const engine = new Engine({
     db: opts.db,
@@ -65,7 +63,8 @@ export function createApp(opts: CreateAppOptions): App {
     guards: (settings, events) => [...flow.guards(settings, events), ...(opts.guards ?? [])],
     indexes: APP_INDEXES,
   });
-  engineRef.engine = engine;
+  // The engine's built-in backfill runner works with the engine it runs on.
+  engine.jobs.add(backfillRunJob(engine, { minDeferMs: 5 * opts.config.GUARD_REFRESH_MS }));
   const tokens = new ActionTokens(opts.db);
   // Signup PINs reach the Telegram owner with the bot token, whether or not this process runs the bot.
   const signupChannel = telegramSignupChannel({ config: opts.config, db: opts.db, tokens, log: opts.log }, opts.telegramApi);

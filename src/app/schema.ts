@@ -17,7 +17,7 @@ import { bindCodeIndexes } from '../auth/bindCodes.ts';
 import { leaseIndexes } from '../chat/adapters/telegram/lease.ts';
 import { telegramMessageIndexes } from '../chat/adapters/telegram/sender.ts';
 import { telegramUpdateIndexes } from '../chat/adapters/telegram/updates.ts';
-import { backfillIndexes } from '../engine/backfill.ts';
+import { backfillIndexes } from '../ops/backfills.ts';
 import { limitIndexes } from '../flow/limits.ts';
 import { inboxIndexes } from '../../jobs/inboxGenerate.ts';
 

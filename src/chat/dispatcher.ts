@@ -37,7 +37,7 @@ export function exitCode(status: DispatchStatus): number {
 
 export interface DispatcherOptions {
   registry: CommandRegistry;
-  ops: unknown;
+  ops: Ops;
   audit: AuditLog;
   tokens: ActionTokens;
   log: Logger;

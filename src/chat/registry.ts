@@ -14,8 +14,10 @@ import { z } from 'zod';
 import type { Actor } from '../db/collections.ts';
 import type { Reply } from './reply.ts';
 import type { Role } from '../auth/roles.ts';
+import type { Ops } from '../ops/index.ts';
 
-export interface CommandContext<Ops = unknown> {
+/** What a command's handler gets: who runs it, and the operations service (its one door). */
+export interface CommandContext {
   actor: Actor;
   role: Role;
   ops: Ops;
@@ -23,7 +25,7 @@ export interface CommandContext<Ops = unknown> {
   commandText: string;
 }
 
-export interface CommandSpec<S extends z.ZodObject = z.ZodObject, Ops = any> {
+export interface CommandSpec<S extends z.ZodObject = z.ZodObject> {
   /** Words that name the command: ['dlq', 'retry']. */
   path: string[];
   summary: string;
@@ -40,13 +42,15 @@ export interface CommandSpec<S extends z.ZodObject = z.ZodObject, Ops = any> {
   /** Flags that never take a value. */
   booleanFlags?: string[];
   args: S;
-  run: (args: z.output<S>, ctx: CommandContext<Ops>) => Promise<Reply>;
+  // A method, so that a spec of particular arguments is a CommandSpec too (the dispatcher binds
+  // the arguments with `args` before it calls `run`).
+  run(args: z.output<S>, ctx: CommandContext): Promise<Reply>;
   /** Audit action name; defaults to the path joined by '_'. */
   action?: string;
 }
 
 /** Declares a command (identity function that keeps the types). */
-export function defineCommand<S extends z.ZodObject, Ops = any>(spec: CommandSpec<S, Ops>): CommandSpec<S, Ops> {
+export function defineCommand<S extends z.ZodObject>(spec: CommandSpec<S>): CommandSpec<S> {
   return spec;
 }
 

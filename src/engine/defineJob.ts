@@ -72,7 +72,7 @@ export interface JobDefinition<S extends z.ZodType = z.ZodType> {
   schedule?: string;
   /** Payload for the recurring run. */
   schedulePayload?: z.input<S>;
-  /** Lets `backfill start` run this job over a range, in resumable chunks (see src/engine/backfill.ts). */
+  /** Lets `backfill start` run this job over a range, in resumable chunks (see src/ops/backfills.ts and src/engine/backfillRunner.ts). */
   backfill?: BackfillSpec;
   /**
    * Payload fields shown masked, beyond those whose key names a secret (authorization, token,

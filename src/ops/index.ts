@@ -19,16 +19,13 @@ import { PinSecret } from '../auth/pin.ts';
 import type { Role } from '../auth/roles.ts';
 import { Signups, type SignupChannel } from '../auth/signup.ts';
 
-export interface KillSwitchView {
-  active: boolean;
-  reason: string | null;
-  by: string | null;
-  at: Date | null;
-}
+import { Backfills } from './backfills.ts';
+import { BreakerControls } from './breakers.ts';
+import { RuntimeConfig } from './config.ts';
+import { viewSwitch, type KillSwitchView } from './killSwitch.ts';
+import { Roles } from './roles.ts';
 
-export function viewSwitch(s: SwitchState): KillSwitchView {
-  return { active: s.active, reason: s.reason ?? null, by: s.by?.name ?? null, at: s.at ? new Date(s.at) : null };
-}
+export type { KillSwitchView } from './killSwitch.ts';
 
 /** How signups reach the owner, and their PIN secret and default role (from the configuration). */
 export interface AuthOptions {
@@ -48,6 +45,10 @@ export class Ops extends EventEmitter {
   readonly audit: AuditLog;
   readonly identities: Identities;
   readonly flow: FlowControl;
+  readonly backfills: Backfills;
+  readonly config: RuntimeConfig;
+  readonly breakers: BreakerControls;
+  readonly roles: Roles;
   /** Signups with a PIN (start, verify, approve, deny, list). */
   readonly signups: Signups;
   /** The Telegram owner (who gets alerts and PINs): read and bind. */
@@ -61,8 +62,12 @@ export class Ops extends EventEmitter {
     this.flow = flow;
     this.jobs = new Jobs(engine);
     this.deadLetters = new DeadLetters(engine);
-    this.audit = new AuditLog(engine.db, { secretFieldsOf: (name) => engine.jobs.get(name)?.secretFields });
+    this.audit = new AuditLog(engine.db, { secretFieldsOf: (name) => this.jobs.secretFieldsOf(name) });
     this.identities = new Identities(engine.db);
+    this.backfills = new Backfills(engine);
+    this.config = new RuntimeConfig(engine.settings, flow.ctx);
+    this.breakers = new BreakerControls(flow.breakers);
+    this.roles = new Roles(this.identities);
     this.owner = new OwnerStore(engine.settings, this.identities);
     this.bindCodes = new BindCodes(engine.db);
     const auth = opts.auth ?? {};

@@ -10,10 +10,9 @@ import { FINISHED_JOBS } from '../engine/retirement.ts';
 import { pauseKey, type SwitchState } from '../engine/settings.ts';
 import { OpsError, UsageError } from '../errors.ts';
 import { parseObjectId } from './ids.ts';
+import { stateFilter, stateOf, type JobState } from './jobStates.ts';
 import { insertOnce } from '../db/insertOnce.ts';
 import { maskSecrets, maskText } from '../util/secrets.ts';
-
-export type JobState = 'queued' | 'running' | 'scheduled' | 'failed' | 'completed';
 
 export interface JobItem {
   id: string;
@@ -24,28 +23,6 @@ export interface JobItem {
   failCount: number;
   lastError: string | null;
   attempts: number;
-}
-
-/** The query that selects jobs in a state. */
-export function stateFilter(state: JobState, now = new Date()): Filter<AgendaJobDoc> {
-  switch (state) {
-    case 'queued':
-      return { nextRunAt: { $lte: now }, lockedAt: null };
-    case 'running':
-      return { lockedAt: { $ne: null } };
-    case 'scheduled':
-      return { nextRunAt: { $gt: now }, lockedAt: null };
-    case 'failed':
-      return { nextRunAt: null, lockedAt: null, failCount: { $gt: 0 } };
-    case 'completed':
-      return { nextRunAt: null, lockedAt: null, failCount: { $in: [0, null] }, lastFinishedAt: { $ne: null } };
-  }
-}
-
-export function stateOf(j: AgendaJobDoc, now = new Date()): JobState {
-  if (j.lockedAt) return 'running';
-  if (j.nextRunAt) return j.nextRunAt.getTime() <= now.getTime() ? 'queued' : 'scheduled';
-  return j.failCount ? 'failed' : 'completed';
 }
 
 function toItem(j: AgendaJobDoc): JobItem {
@@ -118,8 +95,18 @@ export class Jobs {
     const j = (await this.cols.agendaJobs.findOne({ _id })) ?? (await this.finished().findOne({ _id }));
     if (!j) throw new OpsError('not_found', `No job ${id}.`);
     const runs = await this.cols.jobRuns.find({ jobId: id }).sort({ startedAt: -1 }).limit(5).toArray();
-    const secretPaths = (this.engine.jobs.get(j.name)?.secretFields ?? []).map((p) => `payload.${p}`);
+    const secretPaths = (this.secretFieldsOf(j.name) ?? []).map((p) => `payload.${p}`);
     return maskSecrets({ ...toItem(j), payload: j.data, runs, schedule: j.repeatInterval ? String(j.repeatInterval) : null }, { secretPaths });
+  }
+
+  /** The payload fields a job masks beyond the key rules (its secretFields); none for a job not defined here. */
+  secretFieldsOf(name: string): readonly string[] | undefined {
+    return this.engine.jobs.get(name)?.secretFields;
+  }
+
+  /** A payload of job `name` as views and the audit trail show it: its secrets masked. */
+  maskPayload<T>(name: string, payload: T): T {
+    return maskSecrets(payload, { secretPaths: this.secretFieldsOf(name) });
   }
 
   /** Validates and enqueues; a bad payload or unknown job is a usage error naming the field. */

@@ -2,14 +2,17 @@
  * `status`: the whole picture from live documents and rollups, never from history: one grouped
  * count per job state over `agendaJobs`, the last hour's per-minute rollups (src/engine/rollups.ts)
  * for failures and success rates, one count over the open DLQ (closed dead letters live in
- * `deadLetterHistory`), one query for recurring jobs.
+ * `deadLetterHistory`), one query for recurring jobs. The job states are those of `jobs list`
+ * (src/ops/jobStates.ts).
  */
-import type { Document } from 'mongodb';
-import type { SwitchboardCollections } from '../db/collections.ts';
+import type { Document, Filter } from 'mongodb';
+import type { AgendaJobDoc, SwitchboardCollections } from '../db/collections.ts';
 import type { JobRegistry } from '../engine/defineJob.ts';
 import { readRollups, totalsByJob } from '../engine/rollupStore.ts';
-import type { SettingsStore, SwitchState } from '../engine/settings.ts';
+import type { SettingsStore } from '../engine/settings.ts';
 import { maskSecrets } from '../util/secrets.ts';
+import { stateFilter } from './jobStates.ts';
+import { viewSwitch, type KillSwitchView } from './killSwitch.ts';
 
 export interface JobTypeStatus {
   job: string;
@@ -25,7 +28,7 @@ export interface JobTypeStatus {
 export interface StatusData {
   /** When the numbers were read. */
   at: Date;
-  killSwitch: { active: boolean; reason: string | null; by: string | null; at: Date | null };
+  killSwitch: KillSwitchView;
   pausedJobs: string[];
   jobs: JobTypeStatus[];
   dlq: { pending: number; retry_scheduled: number };
@@ -35,7 +38,7 @@ export interface StatusData {
 
 type Grouped = Map<string, Document>;
 
-async function countByJob(cols: SwitchboardCollections, match: Document): Promise<Grouped> {
+async function countByJob(cols: SwitchboardCollections, match: Filter<AgendaJobDoc>): Promise<Grouped> {
   const rows = await cols.agendaJobs.aggregate([{ $match: match }, { $group: { _id: '$name', n: { $sum: 1 } } }]).toArray();
   return new Map(rows.map((r) => [String(r._id), r]));
 }
@@ -54,9 +57,9 @@ export async function computeStatus(
   const hourAgo = new Date(now.getTime() - 3600_000);
   const quarterAgo = new Date(now.getTime() - 15 * 60_000);
   const [queued, running, scheduled, rollups, dlqRows, recurring, breakerList] = await Promise.all([
-    countByJob(cols, { nextRunAt: { $lte: now }, lockedAt: null }),
-    countByJob(cols, { lockedAt: { $ne: null } }),
-    countByJob(cols, { nextRunAt: { $gt: now } }),
+    countByJob(cols, stateFilter('queued', now)),
+    countByJob(cols, stateFilter('running', now)),
+    countByJob(cols, stateFilter('scheduled', now)),
     readRollups(cols, hourAgo, now),
     cols.deadLetters.aggregate([{ $match: { status: { $in: ['pending', 'retry_scheduled'] } } }, { $group: { _id: '$status', n: { $sum: 1 } } }]).toArray(),
     cols.agendaJobs
@@ -70,7 +73,7 @@ export async function computeStatus(
   const oldest = new Map<string, Date>();
   await Promise.all(
     [...queued.keys()].map(async (name) => {
-      const first = await cols.agendaJobs.findOne({ name, nextRunAt: { $lte: now }, lockedAt: null }, { sort: { nextRunAt: 1 }, projection: { nextRunAt: 1 } });
+      const first = await cols.agendaJobs.findOne({ name, ...stateFilter('queued', now) }, { sort: { nextRunAt: 1 }, projection: { nextRunAt: 1 } });
       if (first?.nextRunAt) oldest.set(name, first.nextRunAt);
     }),
   );
@@ -95,12 +98,11 @@ export async function computeStatus(
       oldestOverdueAt: oldest.get(job) ?? null,
     };
   });
-  const ks: SwitchState = settings.killSwitch();
   const dlq = { pending: 0, retry_scheduled: 0 };
   for (const r of dlqRows) dlq[r._id as keyof typeof dlq] = Number(r.n);
   return maskSecrets({
     at: now,
-    killSwitch: { active: ks.active, reason: ks.reason ?? null, by: ks.by?.name ?? null, at: ks.at ? new Date(ks.at) : null },
+    killSwitch: viewSwitch(settings.killSwitch()),
     pausedJobs: settings.pausedJobs(),
     jobs: list,
     dlq,

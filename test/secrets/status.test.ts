@@ -4,7 +4,7 @@
  */
 import { ObjectId } from 'mongodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { backfillsCollection, type BackfillDoc } from '../../src/engine/backfill.ts';
+import { backfillsCollection, type BackfillDoc } from '../../src/engine/backfillStore.ts';
 import { asUser, startTestApp, type TestApp } from '../support/app.ts';
 import { expectNoSecrets, jwt, partnerJob, rendered, SECRET } from './partner.ts';
 

@@ -1,5 +1,6 @@
 /**
- * `backfill.run`: the built-in runner of a backfill (src/engine/backfill.ts). It works through the
+ * `backfill.run`: the engine's built-in runner of a backfill (a run is started by
+ * src/ops/backfills.ts and stored through src/engine/backfillStore.ts). It works through the
  * run's chunks in order, from the checkpoint:
  * - before each chunk: stop if a cancel was asked (status `cancelled`); pass the job's guards
  *   with `engine.admit` (kill switch, pause, breaker, rate limit, concurrency) — a refusal defers
@@ -12,16 +13,15 @@
  * Every `sliceMs` the runner yields (defers itself by 0 ms) so that no attempt nears its timeout.
  */
 import { z } from 'zod';
-import { defineJob, type BackfillContext, type JobContext, type JobDefinition, type RetryPolicy } from '../src/engine/defineJob.ts';
-import { AbortedError, DeferError, NotProviderFaultError, PayloadError, describeError } from '../src/engine/errors.ts';
-import type { AttemptOutcome } from '../src/engine/guards.ts';
-import { effectiveRetry, backoffDelay } from '../src/engine/retry.ts';
-import { BACKFILL_RUN_JOB, backfillsCollection, cancelRequested, type BackfillDoc, type EngineRef } from '../src/engine/backfill.ts';
-import type { Engine } from '../src/engine/engine.ts';
+import { defineJob, type BackfillContext, type JobContext, type JobDefinition, type RetryPolicy } from './defineJob.ts';
+import { AbortedError, DeferError, NotProviderFaultError, PayloadError, describeError } from './errors.ts';
+import type { AttemptOutcome } from './guards.ts';
+import { effectiveRetry, backoffDelay } from './retry.ts';
+import { BACKFILL_RUN_JOB, BackfillStore, type BackfillDoc } from './backfillStore.ts';
+import type { Engine } from './engine.ts';
 
-/** How the runner reaches the engine, and its pacing. */
+/** The runner's pacing. */
 export interface BackfillRunOptions {
-  engineRef: EngineRef;
   /** Shortest deferral when a guard refuses a chunk, so a pause does not spin the runner (5 × GUARD_REFRESH_MS). */
   minDeferMs?: number;
   /** Work this long per attempt, then yield and continue in a fresh one (5 min). */
@@ -30,32 +30,33 @@ export interface BackfillRunOptions {
 
 const payload = z.object({ backfillId: z.string().min(1) });
 
-/** The runner job; `engineRef.engine` must be set before it runs. */
-export function backfillRunJob(opts: BackfillRunOptions): JobDefinition<typeof payload> {
+/**
+ * The runner job of `engine`'s backfills; the composition root adds it to the engine's jobs.
+ *
+ * @example engine.jobs.add(backfillRunJob(engine, { minDeferMs: 5 * config.GUARD_REFRESH_MS }));
+ */
+export function backfillRunJob(engine: Engine, opts: BackfillRunOptions = {}): JobDefinition<typeof payload> {
+  const pacing = { minDeferMs: opts.minDeferMs ?? 5_000, sliceMs: opts.sliceMs ?? 5 * 60_000 };
   return defineJob({
     name: BACKFILL_RUN_JOB,
     description: 'Runs the chunks of a backfill from its checkpoint (see `backfill start`).',
     payload,
     retry: { maxAttempts: 10, backoffMs: 5_000 },
     timeoutMs: 30 * 60_000,
-    async handler(ctx) {
-      const engine = opts.engineRef.engine;
-      if (!engine) throw new Error('backfill.run: the engine is not wired (engineRef)');
-      await runBackfill(engine, ctx, { minDeferMs: opts.minDeferMs ?? 5_000, sliceMs: opts.sliceMs ?? 5 * 60_000 });
-    },
+    handler: (ctx) => runBackfill(engine, ctx, pacing),
   });
 }
 
 /** Works through one backfill's chunks from its checkpoint; see the module comment. */
 export async function runBackfill(engine: Engine, ctx: JobContext<{ backfillId: string }>, opts: { minDeferMs: number; sliceMs: number }): Promise<void> {
   const id = ctx.payload.backfillId;
-  const col = backfillsCollection(engine.db);
-  const run = await col.findOne({ _id: id });
+  const store = new BackfillStore(engine.db);
+  const run = await store.withChunks(id);
   if (!run) throw new PayloadError(`no backfill ${id}`);
   if (run.status === 'completed' || run.status === 'cancelled') return;
   const log = ctx.log.child({ backfillId: id, target: run.job });
   const fail = async (err: unknown) => {
-    await col.updateOne({ _id: id }, { $set: { status: 'failed', error: describeError(err), updatedAt: new Date(), finishedAt: new Date() } });
+    await store.finish(id, 'failed', describeError(err));
     log.warn({ err: describeError(err) }, 'backfill failed');
   };
   const def = engine.jobs.get(run.job);
@@ -71,10 +72,8 @@ export async function runBackfill(engine: Engine, ctx: JobContext<{ backfillId: 
     await fail(err);
     throw err;
   }
-  if (run.status === 'failed') {
-    // Retried from the DLQ: carry on from the checkpoint.
-    await col.updateOne({ _id: id }, { $set: { status: 'running', updatedAt: new Date() }, $unset: { error: '', finishedAt: '' } });
-  }
+  // Retried from the DLQ: carry on from the checkpoint.
+  if (run.status === 'failed') await store.resume(id);
   const runnerDef = engine.jobs.get(ctx.jobName) ?? def;
   const policy = effectiveRetry(runnerDef, {
     maxAttempts: engine.settings.config<number>(`${ctx.jobName}.max_attempts`),
@@ -84,8 +83,8 @@ export async function runBackfill(engine: Engine, ctx: JobContext<{ backfillId: 
   let progressed = false;
 
   for (let i = run.checkpoint; i < run.total; i++) {
-    if (await cancelRequested(engine.db, id)) {
-      await col.updateOne({ _id: id }, { $set: { status: 'cancelled', updatedAt: new Date(), finishedAt: new Date() }, $unset: { waiting: '' } });
+    if (await store.cancelRequested(id)) {
+      await store.finish(id, 'cancelled');
       log.info({ checkpoint: i }, 'backfill cancelled');
       ctx.count('cancelled');
       return;
@@ -96,7 +95,7 @@ export async function runBackfill(engine: Engine, ctx: JobContext<{ backfillId: 
     const gate = await engine.admit(def, `backfill:${id}:${i}`);
     if (!gate.ok) {
       const delayMs = Math.max(gate.delayMs, opts.minDeferMs);
-      await col.updateOne({ _id: id }, { $set: { waiting: { reason: gate.reason, until: new Date(Date.now() + delayMs) }, updatedAt: new Date() } });
+      await store.waiting(id, gate.reason, new Date(Date.now() + delayMs));
       throw new DeferError(delayMs, `chunk ${i}: ${gate.reason}`);
     }
     const counts: Record<string, number> = {};
@@ -121,19 +120,14 @@ export async function runBackfill(engine: Engine, ctx: JobContext<{ backfillId: 
       const voided = err instanceof DeferError || err instanceof AbortedError || ctx.signal.aborted;
       outcome = { ok: false, providerFault: !voided && !(err instanceof PayloadError || err instanceof NotProviderFaultError), void: voided };
       await gate.release(outcome);
-      throw await chunkFailed(err, i, { run, ctx, policy, progressed, fail });
+      throw await chunkFailed(err, i, { run, store, ctx, policy, progressed, fail });
     }
     await gate.release(outcome);
-    const inc = Object.fromEntries(Object.entries(counts).map(([k, v]) => [`counts.${k}`, v]));
-    // Only from the checkpoint we started at: a runner that lost its lock must not move it back.
-    await col.updateOne(
-      { _id: id, checkpoint: i },
-      { $set: { checkpoint: i + 1, done: i + 1, updatedAt: new Date() }, $unset: { waiting: '', lastError: '' }, ...(Object.keys(inc).length ? { $inc: inc } : {}) },
-    );
+    await store.chunkDone(id, i, counts);
     progressed = true;
     await ctx.progress(Math.floor(((i + 1) / run.total) * 100));
   }
-  await col.updateOne({ _id: id }, { $set: { status: 'completed', updatedAt: new Date(), finishedAt: new Date() } });
+  await store.finish(id, 'completed');
   log.info({ total: run.total }, 'backfill completed');
 }
 
@@ -141,13 +135,12 @@ export async function runBackfill(engine: Engine, ctx: JobContext<{ backfillId: 
 async function chunkFailed(
   err: unknown,
   i: number,
-  s: { run: BackfillDoc; ctx: JobContext<unknown>; policy: RetryPolicy; progressed: boolean; fail: (e: unknown) => Promise<void> },
+  s: { run: BackfillDoc; store: BackfillStore; ctx: JobContext<unknown>; policy: RetryPolicy; progressed: boolean; fail: (e: unknown) => Promise<void> },
 ): Promise<unknown> {
   if (s.ctx.signal.aborted) return s.ctx.signal.reason;
   if (err instanceof DeferError || err instanceof AbortedError) return err;
-  const col = backfillsCollection(s.ctx.db);
   const message = describeError(err).message;
-  await col.updateOne({ _id: s.run._id }, { $set: { lastError: { chunk: i, message, at: new Date() }, updatedAt: new Date() } });
+  await s.store.chunkFailed(s.run._id, i, message);
   if (err instanceof PayloadError || (!s.progressed && s.ctx.attempt >= s.policy.maxAttempts)) {
     await s.fail(err);
     return err;
