@@ -4,24 +4,27 @@
  */
 import { once } from 'node:events';
 import { createApp, localAdmin, type App } from './app/index.ts';
-import { runConsole } from './chat/adapters/console.ts';
+import { replyForTerminal, runConsole, terminalWidth } from './chat/adapters/console.ts';
 import { exitCode } from './chat/dispatcher.ts';
 import { quoteArg } from './chat/grammar.ts';
-import { replyToPlainText } from './chat/reply.ts';
 import { configOrExit } from './configOrExit.ts';
-import { createLogger } from './log.ts';
+import { ConsoleLog, createLogger } from './log.ts';
 import { connect } from './runtime.ts';
 
-/** Runs `fn` with an app on the configured or local database (no job processing), then closes it. */
-async function withLocalApp<T>(fn: (app: App) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` with an app on the configured or local database (no job processing), then closes it.
+ * Logs go to stderr, or with `consoleLog` (the interactive console) to a file under DATA_DIR.
+ */
+async function withLocalApp<T>(fn: (app: App, consoleLog?: ConsoleLog) => Promise<T>, opts: { consoleLog?: boolean } = {}): Promise<T> {
   const config = configOrExit();
-  const log = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', format: config.LOG_FORMAT, destination: 2 });
+  const consoleLog = opts.consoleLog ? new ConsoleLog(config.DATA_DIR) : undefined;
+  const log = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', format: config.LOG_FORMAT, destination: 2, consoleLog });
   const conn = await connect(config, log);
   try {
     const app = createApp({ config, db: conn.db, log });
     await app.engine.start({ work: false });
     try {
-      return await fn(app);
+      return await fn(app, consoleLog);
     } finally {
       app.engine.settings.stop();
     }
@@ -41,7 +44,7 @@ function runOne(args: string[], json: boolean): Promise<number> {
       // Streamed: a large export never sits in memory whole.
       for await (const line of file.lines()) if (!process.stdout.write(line)) await once(process.stdout, 'drain');
     } else {
-      (result.status === 'ok' ? process.stdout : process.stderr).write(`${replyToPlainText(result.reply)}\n`);
+      (result.status === 'ok' ? process.stdout : process.stderr).write(`${replyForTerminal(result.reply, terminalWidth(process.stdout))}\n`);
     }
     return exitCode(result.status);
   });
@@ -64,10 +67,8 @@ function shellWord(word: string): string {
 }
 
 function runConsoleCommand(): Promise<number> {
-  return withLocalApp(async (app) => {
-    await runConsole(app);
-    return 0;
-  });
+  const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+  return withLocalApp((app, consoleLog) => runConsole(app, { consoleLog }), { consoleLog: interactive });
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -1,6 +1,9 @@
-/** `help`, `help FAMILY` and `help COMMAND`, generated from the registry. */
+/**
+ * `help`, `help FAMILY` and `help COMMAND`, generated from the registry; and the listing's
+ * terminal form, one line per command cut to the terminal's width (chat front ends show the table).
+ */
 import type { CommandRegistry, CommandSpec } from './registry.ts';
-import type { Reply } from './reply.ts';
+import { truncate, type Reply } from './reply.ts';
 import { roleAllows, type Role } from '../auth/roles.ts';
 
 /** The usage block of one command: grammar line and examples. */
@@ -17,7 +20,7 @@ export function helpReply(registry: CommandRegistry, words: string[], role: Role
     const text = [`${s.path.join(' ')}: ${s.summary}`, s.description ?? '', usageText(s), `Role: ${s.role}`].filter(Boolean).join('\n');
     return { title: s.path.join(' '), text, ephemeral: true, data: { command: s.path.join(' '), usage: s.usage, role: s.role, examples: s.examples } };
   }
-  const specs = registry.list(words);
+  const specs = withoutAliases(registry.list(words));
   if (specs.length === 0) {
     return { text: `No command \`${words.join(' ')}\`. Type \`help\` for the list.`, ephemeral: true };
   }
@@ -25,8 +28,48 @@ export function helpReply(registry: CommandRegistry, words: string[], role: Role
   return {
     title: words.length ? `Commands: ${words.join(' ')}` : 'Switchboard commands',
     text: `${specs.length} command${specs.length === 1 ? '' : 's'}. \`help COMMAND\` shows its options and examples.`,
-    table: { columns: ['command', 'what it does'], rows },
+    table: { columns: [LISTING_COLUMNS[0], LISTING_COLUMNS[1]], rows },
     ephemeral: true,
     data: { commands: specs.map((s) => ({ command: s.path.join(' '), usage: s.usage, summary: s.summary, role: s.role })) },
   };
+}
+
+/**
+ * Drops a family's default command when its subcommand is listed too: `breakers` runs what
+ * `breakers list` runs (same handler), and `breakers [list]` already says so.
+ */
+function withoutAliases(specs: CommandSpec[]): CommandSpec[] {
+  return specs.filter((s) => !specs.some((other) => other !== s && other.run === s.run && other.path.length > s.path.length));
+}
+
+const LISTING_COLUMNS = ['command', 'what it does'] as const;
+/** The usage column stops growing here; a longer usage pushes its summary along its own line. */
+const USAGE_COLUMN_SHARE = 0.45;
+
+/**
+ * The listing for a terminal of `width` columns: title and count wrapped, then one line per
+ * command, usage then summary, cut to the width. Undefined for any other reply.
+ *
+ * @example helpForTerminal(reply, process.stdout.columns ?? 80)
+ */
+export function helpForTerminal(reply: Reply, width: number): string | undefined {
+  const t = reply.table;
+  if (!t || t.columns.length !== 2 || t.columns[0] !== LISTING_COLUMNS[0] || t.columns[1] !== LISTING_COLUMNS[1]) return undefined;
+  const usageWidth = Math.min(Math.max(...t.rows.map((r) => r[0].length)), Math.floor(width * USAGE_COLUMN_SHARE));
+  const lines = t.rows.map(([usage, summary]) => {
+    const head = usage.padEnd(usageWidth);
+    return head.length + 2 >= width ? truncate(usage, width) : `${head}  ${truncate(summary, width - head.length - 2)}`;
+  });
+  return [...wrap(reply.title ?? '', width), ...wrap(reply.text, width), ...lines].join('\n');
+}
+
+/** Words of `text` in lines of at most `width` columns (a longer word stands alone on its line). */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last].length + 1 + word.length <= width) lines[last] += ` ${word}`;
+    else lines.push(word);
+  }
+  return lines;
 }

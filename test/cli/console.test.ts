@@ -1,5 +1,6 @@
-/** The interactive console: commands, numbered actions, live events, history. */
+/** The console: commands, numbered actions, live events, history; piped into the real CLI process. */
 import { describe, it, expect, beforeAll } from 'vitest';
+import { execFile } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -61,5 +62,40 @@ describe('console', () => {
     expect(history.at(-1)).toBe('frobnicate');
     const audit = await app.t.db.collection('auditLog').findOne({ action: 'killswitch_off', 'actor.platform': 'console' });
     expect(audit?.outcome).toBe('ok');
+  });
+});
+
+/** `switchboard console` as a real process, `lines` piped into its standard input. */
+function pipedConsole(lines: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      ['src/cli.ts', 'console'],
+      { env: { ...process.env, MONGODB_URL: `${app.t.url}${app.t.dbName}`, LOG_LEVEL: 'error' }, timeout: 60_000 },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+    child.stdin!.end(lines.map((l) => `${l}\n`).join(''));
+  });
+}
+
+describe('console reading a pipe', { timeout: 120_000 }, () => {
+  it('runs every line in order and exits 0 at the end of the input', async () => {
+    const r = await pipedConsole(['killswitch on --reason piped', 'killswitch status', 'killswitch off --reason done', 'killswitch status']);
+    expect(r.stderr).toBe('');
+    expect(r.code, r.stdout).toBe(0);
+    const on = r.stdout.indexOf('Kill switch ON');
+    const statusOn = r.stdout.indexOf('Kill switch is ON', on + 1);
+    const off = r.stdout.indexOf('Kill switch off', statusOn);
+    const statusOff = r.stdout.indexOf('Kill switch is off', off);
+    expect([on, statusOn, off, statusOff].every((i) => i >= 0)).toBe(true);
+    expect(r.stdout).not.toContain('switchboard>'); // no prompt without a terminal
+  });
+
+  it('exits 1 when a line failed, after running the lines that follow it', async () => {
+    const r = await pipedConsole(['frobnicate', 'killswitch status']);
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.stdout).toContain('Unknown command `frobnicate`');
+    expect(r.stdout).toContain('Kill switch is off');
+    expect(r.stderr).not.toContain('readline was closed');
   });
 });
