@@ -20,6 +20,7 @@ import { telegramUpdateIndexes } from '../chat/adapters/telegram/updates.ts';
 import { backfillIndexes } from '../ops/backfills.ts';
 import { limitIndexes } from '../flow/limits.ts';
 import { inboxIndexes } from '../../jobs/inboxGenerate.ts';
+import { dashboardSessionIndexes } from '../dashboard/sessions.ts';
 
 /** The index plans of every collection this process owns beyond the engine's. */
 export const APP_INDEXES: readonly IndexPlan[] = [
@@ -35,6 +36,7 @@ export const APP_INDEXES: readonly IndexPlan[] = [
   leaseIndexes,
   bindCodeIndexes,
   inboxIndexes,
+  dashboardSessionIndexes,
 ];
 
 /** Runtime key families beyond flow control's: the parameters of the alert rules in force. */
