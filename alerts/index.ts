@@ -8,5 +8,5 @@ import failureRate from './failureRate.ts';
 import staleRecurring from './staleRecurring.ts';
 import stuck from './stuck.ts';
 
-/** Every rule, evaluated by the `alerts.evaluate` job. */
-export const builtinRules: AlertRule[] = [failureRate, failureCount, backlog, stuck, dlqGrowth, breakerOpen, staleRecurring];
+/** Every rule, evaluated by the `alerts.evaluate` job; in name order (as `config get alerts` lists them). */
+export const builtinRules: readonly AlertRule[] = [failureRate, failureCount, backlog, stuck, dlqGrowth, breakerOpen, staleRecurring].sort((a, b) => a.name.localeCompare(b.name));

@@ -12,7 +12,7 @@
 import os from 'node:os';
 import type { Db } from 'mongodb';
 import { createApp } from '../src/app/index.ts';
-import { createAlerting, type Alerting } from '../src/alerting/index.ts';
+import type { Alerting } from '../src/alerting/index.ts';
 import { loadConfig } from '../src/config.ts';
 import { silentLogger } from '../src/log.ts';
 import { deadLetter, seedLiveJobs, seedRuns } from './history.ts';
@@ -92,7 +92,7 @@ try {
     const t0 = Date.now();
     const rollups = await seedHistory(db, runs, now);
     console.log(`${db.databaseName}: ${JOBS} live jobs, 2000 open and ${DEAD} closed dead letters, ${runs} runs (rollups: ${rollups.minutes} of minutes, ${rollups.hours} of hours) seeded in ${((Date.now() - t0) / 1000).toFixed(1)} s (${bench.source})`);
-    sides.push({ label: `${runs} runs`, runs, rollups, alerting: createAlerting(app), stop: () => app.engine.settings.stop(), ticks: [] });
+    sides.push({ label: `${runs} runs`, runs, rollups, alerting: app.alerting, stop: () => app.engine.settings.stop(), ticks: [] });
   }
   // The first tick opens the alerts (failure alerts get their triage note); later ticks a minute apart.
   for (let i = 0; i < TICKS; i++) for (const side of sides) await tick(side, new Date(now + i * 60_000), i);

@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { command } from './define.ts';
 import { duration, reason } from './args.ts';
 import { fmtDate, truncate, type Reply } from '../src/chat/reply.ts';
-import { alertOpsFor } from '../src/alerting/index.ts';
 import type { AlertView } from '../src/alerting/types.ts';
 import { formatDuration } from '../src/util/duration.ts';
 
@@ -41,7 +40,7 @@ export const alertsCommands = [
     role: 'viewer',
     args: z.object({ state: z.enum(STATES).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }),
     async run(a, { ops }) {
-      const { items, total } = await alertOpsFor(ops.engine).list(a.state, a.limit);
+      const { items, total } = await ops.alerts.list(a.state, a.limit);
       const what = a.state ? `${a.state} ` : 'active ';
       return {
         text: total ? `${total} ${what}alert${total === 1 ? '' : 's'}${items.length < total ? `; showing ${items.length}` : ''}.` : `No ${what}alerts.`,
@@ -62,7 +61,7 @@ export const alertsCommands = [
     positionals: ['key'],
     args: z.object({ key }),
     async run(a, { ops }) {
-      const { view } = await alertOpsFor(ops.engine).show(a.key);
+      const { view } = await ops.alerts.show(a.key);
       return { title: view.title, text: view.summary, fields: alertFields(view), actions: view.actions.map((x) => ({ ...x })), data: view, audit: { target: a.key } };
     },
   }),
@@ -75,7 +74,7 @@ export const alertsCommands = [
     positionals: ['key'],
     args: z.object({ key }),
     async run(a, { ops }) {
-      const x = await alertOpsFor(ops.engine).explain(a.key);
+      const x = await ops.alerts.explain(a.key);
       const lines = [
         `${x.view.title}: ${x.view.summary}`,
         `Rule ${x.doc.rule}: ${x.description}`,
@@ -101,7 +100,7 @@ export const alertsCommands = [
     positionals: ['key'],
     args: z.object({ key }),
     async run(a, { ops, actor }) {
-      const v = await alertOpsFor(ops.engine).ack(a.key, actor);
+      const v = await ops.alerts.ack(a.key, actor);
       return actionReply(`Acknowledged ${a.key}.`, v, { target: a.key });
     },
   }),
@@ -114,7 +113,7 @@ export const alertsCommands = [
     positionals: ['key', 'duration'],
     args: z.object({ key, duration: snoozeFor }),
     async run(a, { ops, actor }) {
-      const v = await alertOpsFor(ops.engine).snooze(a.key, a.duration, actor);
+      const v = await ops.alerts.snooze(a.key, a.duration, actor);
       return actionReply(`Snoozed ${a.key} for ${formatDuration(a.duration)}, until ${fmtDate(v.snoozedUntil)}.`, v, { target: a.key, detail: { ms: a.duration } });
     },
   }),
@@ -127,7 +126,7 @@ export const alertsCommands = [
     positionals: ['key'],
     args: z.object({ key, reason }),
     async run(a, { ops, actor }) {
-      const v = await alertOpsFor(ops.engine).resolve(a.key, a.reason, actor);
+      const v = await ops.alerts.resolve(a.key, a.reason, actor);
       return actionReply(`Resolved ${a.key}.`, v, { target: a.key, reason: a.reason });
     },
   }),

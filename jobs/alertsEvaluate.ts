@@ -1,13 +1,15 @@
 /**
  * `alerts.evaluate`: the built-in recurring job (every minute by default, once per tick across
- * processes) that evaluates the alert rules through this process's alerting (createAlerting).
+ * processes) that evaluates the alert rules through the process's alerting, which the
+ * composition root hands to it. A process whose alerting is not started (not serving) skips.
  */
 import { z } from 'zod';
 import { defineJob, type JobDefinition } from '../src/engine/defineJob.ts';
-import { ALERTS_EVALUATE_JOB, alertingFor } from '../src/alerting/index.ts';
+import { ALERTS_EVALUATE_JOB, type Alerting } from '../src/alerting/index.ts';
 
-/** The job definition; `schedule` is an Agenda interval or cron expression. */
-export function alertsEvaluateJob(opts: { schedule?: string } = {}): JobDefinition {
+/** The job definition over `alerting`; `schedule` is an Agenda interval or cron expression. */
+export function alertsEvaluateJob(opts: { alerting: Pick<Alerting, 'evaluateOnce' | 'started'>; schedule?: string }): JobDefinition {
+  const { alerting } = opts;
   let warned = false;
   return defineJob({
     name: ALERTS_EVALUATE_JOB,
@@ -19,10 +21,9 @@ export function alertsEvaluateJob(opts: { schedule?: string } = {}): JobDefiniti
     // Generous: on FerretDB v1 every query is a collection scan (no index use), so big stores take minutes.
     timeoutMs: 15 * 60_000,
     retry: { maxAttempts: 2, backoffMs: 10_000 },
-    async handler({ db, log, count }) {
-      const alerting = alertingFor(db);
-      if (!alerting) {
-        if (!warned) log.warn('alerting is not wired in this process (createAlerting(app) was not called): evaluation skipped');
+    async handler({ log, count }) {
+      if (!alerting.started) {
+        if (!warned) log.warn('alerting is not started in this process (serving processes start it with their adapters): evaluation skipped');
         warned = true;
         return;
       }

@@ -1,7 +1,6 @@
 /** The jobs this process knows: built-ins and the team's own. Add yours to `teamJobs`. */
 import type { Config } from '../src/config.ts';
 import { JobRegistry, type JobDefinition } from '../src/engine/defineJob.ts';
-import { alertsEvaluateJob } from './alertsEvaluate.ts';
 import { discoveryHarvestJob } from './discoveryHarvest.ts';
 import { inboxGenerateJob } from './inboxGenerate.ts';
 import { httpInvokeJob } from './httpInvoke.ts';
@@ -18,7 +17,6 @@ export function loadJobs(
   return new JobRegistry([
     httpInvokeJob({ allowedHosts: config.HTTP_INVOKE_ALLOWED_HOSTS }),
     maintenanceCleanupJob({ retentionDays: config.JOB_RUNS_RETENTION_DAYS }),
-    alertsEvaluateJob(),
     inboxGenerateJob({ openai: { apiKey: config.OPENAI_API_KEY, baseURL: config.OPENAI_BASE_URL, model: config.OPENAI_MODEL } }),
     // Only where a discovery provider is configured: it adds the `discovery` breaker.
     ...(config.DISCOVERY_URL ? [discoveryHarvestJob({ baseUrl: config.DISCOVERY_URL })] : []),

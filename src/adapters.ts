@@ -1,10 +1,9 @@
 /**
- * Starts what the configuration asks for: alerting (rules evaluated by the `alerts.evaluate`
- * job, notifiers fed by it), the signup endpoints, Slack and Telegram.
+ * Starts what the configuration asks for: the signup endpoints, Slack and Telegram, and the
+ * app's alerting as a serving process's (the notifiers added, then started: rules evaluated by
+ * the `alerts.evaluate` job, kill-switch and pause changes announced at once).
  */
 import type { App } from './app/index.ts';
-import { createAlerting } from './alerting/index.ts';
-import { startFirstSources } from './alerting/firstSources.ts';
 import type { Notifier } from './alerting/types.ts';
 import { slackConfigured, startSlack } from './chat/adapters/slack/index.ts';
 import { startTelegram } from './chat/adapters/telegram/index.ts';
@@ -25,7 +24,7 @@ export async function startAdapters(app: App, http: HttpServer): Promise<Adapter
   const names: string[] = [];
   const connections: ConnectionStatus[] = [];
   const notifiers: Notifier[] = [];
-  const alerting = createAlerting(app);
+  const alerting = app.alerting;
   mountSignupRoutes(http, app.ops.signups);
   if (slackConfigured(app.config)) {
     const slack = await startSlack(app, http);
@@ -42,11 +41,8 @@ export async function startAdapters(app: App, http: HttpServer): Promise<Adapter
     stops.push(() => telegram.stop());
   }
   for (const n of notifiers) alerting.service.addNotifier(n);
-  if (notifiers.length) {
-    // Kill switch and pauses alert at once; DLQ arrivals come through the dlq-growth rule.
-    const sources = startFirstSources(app.ops, notifiers, app.log, { deadLetters: false });
-    stops.push(() => sources.stop());
-  }
+  alerting.start();
+  stops.push(() => alerting.stop());
   return {
     names,
     connections,

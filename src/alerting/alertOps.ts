@@ -10,19 +10,20 @@ import { OpsError } from '../errors.ts';
 import { formatDuration } from '../util/duration.ts';
 import { noticeId, type Announcer } from './announce.ts';
 import { effectiveState, operatorState, type OperatorState } from './lifecycle.ts';
-import type { AlertRule } from './rule.ts';
+import { isSwitchRule, type AlertRule } from './rule.ts';
 import { describeParams, ruleParams, type ConfigSource } from './rules.ts';
 import type { AlertDoc, AlertNoticeDoc, AlertStore } from './store.ts';
 import type { AlertState, AlertView } from './types.ts';
-import { toView } from './view.ts';
+import { ruleActionsOf, toView } from './view.ts';
 
 /** What AlertOps reads and writes through. */
 export interface AlertOpsDeps {
   store: AlertStore;
   rules: readonly AlertRule[];
   config: ConfigSource;
-  /** Present in a process that has the notifiers (createAlerting): actions are announced at once. */
+  /** Announces actions at once while `live()` (a serving process, its notifiers added); else the next evaluation tick does. */
   announcer?: Announcer;
+  live?: () => boolean;
   /** Runs announcements one at a time with the evaluator of this process. */
   serial?: <T>(fn: () => Promise<T>) => Promise<T>;
   now?: () => Date;
@@ -58,7 +59,7 @@ export class AlertOps {
   }
 
   private actionsOf(rule: string) {
-    return this.d.rules.find((r) => r.name === rule)?.actions ?? [];
+    return ruleActionsOf(this.d.rules, rule);
   }
 
   /** Alerts in a state (default: all but resolved), newest first. */
@@ -88,6 +89,7 @@ export class AlertOps {
     const rule = this.d.rules.find((r) => r.name === doc.rule);
     const now = this.now();
     const lifecycle: string[] = [`Episode ${doc.episode}: first seen ${doc.firstSeenAt.toISOString()}, last seen ${doc.lastSeenAt.toISOString()}, breached in ${doc.seen} evaluation(s); peak count ${doc.peak}.`];
+    if (isSwitchRule(doc.rule)) return { ...detail, description: `${doc.summary} It resolves when the setting is turned off.`, params: [], lifecycle };
     if (!rule) return { ...detail, description: `Rule "${doc.rule}" no longer exists.`, params: [], lifecycle };
     const { params, enabled } = ruleParams(rule, this.d.config);
     const clearAfter = rule.clearAfter(params as never);
@@ -147,7 +149,7 @@ export class AlertOps {
   private async announce(key: string, kind: 'acknowledged' | 'snoozed' | 'resolved', id: (d: AlertDoc) => string, note: string): Promise<AlertView> {
     const run = async () => {
       const detail = await this.show(key);
-      if (this.d.announcer) await this.d.announcer.announce(detail.doc, detail.op, kind, id(detail.doc), this.now(), note);
+      if (this.d.announcer && (this.d.live?.() ?? true)) await this.d.announcer.announce(detail.doc, detail.op, kind, id(detail.doc), this.now(), note);
       return detail.view;
     };
     return this.d.serial ? this.d.serial(run) : run();

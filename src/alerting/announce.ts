@@ -8,7 +8,7 @@ import type { AlertService } from './service.ts';
 import type { AlertDoc, AlertStore } from './store.ts';
 import type { AlertEventKind } from './types.ts';
 import { maskText } from '../util/secrets.ts';
-import { toView } from './view.ts';
+import { ruleActionsOf, toView } from './view.ts';
 
 /** Notice ids: one per event an episode can have. */
 export const noticeId = {
@@ -19,6 +19,8 @@ export const noticeId = {
   snoozed: (key: string, ep: number, at: Date) => `${key}#${ep}:snoozed:${at.getTime()}`,
   snoozeEnded: (key: string, ep: number, until: Date) => `${key}#${ep}:snooze-ended:${until.getTime()}`,
   triage: (key: string, ep: number) => `${key}#${ep}:triage`,
+  /** A kill-switch or pause change (`setting` key, written at `at`) told on the alert `key`: no episode, so every process names it alike. */
+  setting: (key: string, setting: string, at: Date) => `${key}:setting:${setting}@${at.getTime()}`,
 };
 
 /** Turns an alert document into an event for the notifiers, once per notice id. */
@@ -35,7 +37,7 @@ export class Announcer {
 
   /** The AlertView of a document, with its rule's buttons. */
   view(doc: AlertDoc, op: OperatorState, now: Date) {
-    return toView(doc, op, now, this.rules.find((r) => r.name === doc.rule)?.actions ?? []);
+    return toView(doc, op, now, ruleActionsOf(this.rules, doc.rule));
   }
 
   /**
@@ -43,10 +45,20 @@ export class Announcer {
    * note is kept masked (`alerts explain` lists it); the service masks what the notifiers get.
    */
   async announce(doc: AlertDoc, op: OperatorState, kind: AlertEventKind, id: string, now: Date, rawNote?: string): Promise<boolean> {
-    const note = rawNote && maskText(rawNote);
-    const claimed = await this.store.claimNotice({ _id: id, key: doc._id, episode: doc.episode, kind, at: now, ...(note ? { note } : {}) });
-    if (!claimed) return false;
-    await this.service.publish({ kind, alert: this.view(doc, op, now), ...(note ? { note } : {}) }, { job: doc.job, provider: doc.provider });
+    if (!(await this.claim(doc, kind, id, now, rawNote))) return false;
+    await this.publish(doc, op, kind, now, rawNote);
     return true;
+  }
+
+  /** The first half of `announce`: records the notice; true for exactly one caller per id. */
+  claim(doc: Pick<AlertDoc, '_id' | 'episode'>, kind: AlertEventKind, id: string, now: Date, rawNote?: string): Promise<boolean> {
+    const note = rawNote && maskText(rawNote);
+    return this.store.claimNotice({ _id: id, key: doc._id, episode: doc.episode, kind, at: now, ...(note ? { note } : {}) });
+  }
+
+  /** The second half: sends the event to the notifiers (after a successful claim). */
+  async publish(doc: AlertDoc, op: OperatorState, kind: AlertEventKind, now: Date, rawNote?: string): Promise<void> {
+    const note = rawNote && maskText(rawNote);
+    await this.service.publish({ kind, alert: this.view(doc, op, now), ...(note ? { note } : {}) }, { job: doc.job, provider: doc.provider });
   }
 }

@@ -11,7 +11,7 @@ import type { Logger } from '../log.ts';
 import type { AiSummarizer } from './aiSummary.ts';
 import { noticeId, type Announcer } from './announce.ts';
 import { alertKey, onBreach, onClear, onManualResolve, operatorState, effectiveState, type Step } from './lifecycle.ts';
-import type { AlertRule, Breach, RuleSettings } from './rule.ts';
+import { isSwitchRule, type AlertRule, type Breach, type RuleSettings } from './rule.ts';
 import { ruleParams, type ConfigSource } from './rules.ts';
 import type { AlertControlDoc, AlertDoc, AlertStore } from './store.ts';
 import { groupErrors, recentErrorsByJob, triageNote, type Triage } from './triage.ts';
@@ -131,9 +131,9 @@ export class AlertEvaluator {
       await apply(key, doc, onClear(doc, results.get(doc.rule)!.clearAfterMs, now), (d) => noticeId.resolved(key, d.episode));
     }
 
-    // Alerts of rules that no longer exist resolve at once.
+    // Alerts of rules that no longer exist resolve at once (switch alerts end with their setting).
     for (const [key, doc] of docs) {
-      if (doc.state === 'firing' && !results.has(doc.rule)) await apply(key, doc, onClear(doc, 0, now), (d) => noticeId.resolved(key, d.episode));
+      if (doc.state === 'firing' && !results.has(doc.rule) && !isSwitchRule(doc.rule)) await apply(key, doc, onClear(doc, 0, now), (d) => noticeId.resolved(key, d.episode));
     }
 
     await this.announceControls(docs, controls, now, report);

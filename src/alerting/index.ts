@@ -1,25 +1,30 @@
 /**
- * Wiring of alerting into one process: `createAlerting(app)` builds the AlertService (add the
- * notifiers to it), the evaluator behind the `alerts.evaluate` job, and the operators' API. The
- * job and the `alerts` commands find this process's alerting through its database handle.
+ * The alerting of one process, built once by the composition root (src/app/index.ts) with the
+ * rules it is given: the AlertService (serving processes add their notifiers), the evaluator
+ * behind the `alerts.evaluate` job, the switch alerts (kill switch, pauses) and the operators'
+ * API (`ops.alerts`). `start()` makes it a serving process's: evaluation runs and setting
+ * changes are announced at once. A process that never starts it (the CLI) still records
+ * operators' actions, which the next evaluation tick of a serving process announces.
  *
  * @example
- * const alerting = createAlerting(app);
+ * const alerting = createAlerting({ db, config, log, engine, rules: builtinRules });
  * alerting.service.addNotifier(slackNotifier);
+ * alerting.start();
  */
 import type { Db } from 'mongodb';
 import type { Config } from '../config.ts';
 import type { Engine } from '../engine/engine.ts';
+import type { SettingChange } from '../engine/settings.ts';
 import type { Logger } from '../log.ts';
 import { AiSummarizer } from './aiSummary.ts';
 import { AlertOps } from './alertOps.ts';
 import { Announcer } from './announce.ts';
 import { AlertEvaluator, type EvaluationReport } from './evaluator.ts';
 import type { AlertRule } from './rule.ts';
-import { alertRules } from './rules.ts';
 import { parseRoutes } from './routing.ts';
 import { AlertService } from './service.ts';
 import { AlertStore } from './store.ts';
+import { SwitchAlerts } from './switchAlerts.ts';
 
 /** The fan-out to notifiers (see service.ts). */
 export { AlertService } from './service.ts';
@@ -31,8 +36,6 @@ export const ALERTS_EVALUATE_JOB = 'alerts.evaluate';
 
 /** Knobs for tests and tuning. */
 export interface AlertingOptions {
-  /** Rules to evaluate instead of the built-ins (tests). */
-  rules?: readonly AlertRule[];
   /** The AI triage's whole-request timeout (default 8 s). */
   aiTimeoutMs?: number;
   /** A notifier taking longer is logged and skipped (default 30 s). */
@@ -45,42 +48,49 @@ export interface AlertingOptions {
 export interface Alerting {
   /** Add notifiers here (Slack, Telegram); listen to 'event' for live front ends. */
   service: AlertService;
-  /** What the `alerts` commands call. */
+  /** What the `alerts` commands call (`ops.alerts`). */
   ops: AlertOps;
   store: AlertStore;
   rules: readonly AlertRule[];
   /** One evaluation at `now` (the clock is injectable for tests); runs one at a time in this process. */
   evaluateOnce(now?: Date): Promise<EvaluationReport>;
+  /** Serving: the evaluation job evaluates, setting changes and operators' actions are announced at once. */
+  start(): void;
+  stop(): void;
+  /** Whether start() was called (and stop() not since). */
+  readonly started: boolean;
 }
 
-/** What createAlerting needs of the app. */
-export type AlertingApp = { db: Db; config: Config; log: Logger; engine: Engine };
+/** What alerting is built from: the process's parts and the rules in force. */
+export interface AlertingDeps {
+  db: Db;
+  config: Config;
+  log: Logger;
+  engine: Pick<Engine, 'cols' | 'jobs' | 'settings'>;
+  rules: readonly AlertRule[];
+}
 
-const byDb = new WeakMap<Db, Alerting>();
-
-/** Builds (once per database handle) and registers this process's alerting. */
-export function createAlerting(app: AlertingApp, opts: AlertingOptions = {}): Alerting {
-  const existing = byDb.get(app.db);
-  if (existing) return existing;
-  const log = app.log.child({ component: 'alerting' });
-  const rules = opts.rules ?? alertRules;
-  const store = new AlertStore(app.db);
-  const service = new AlertService({ log, routes: parseRoutes(app.config.ALERT_ROUTES), notifyTimeoutMs: opts.notifyTimeoutMs });
+/** Builds a process's alerting; the composition root calls it once. */
+export function createAlerting(deps: AlertingDeps, opts: AlertingOptions = {}): Alerting {
+  const { db, config, engine, rules } = deps;
+  const log = deps.log.child({ component: 'alerting' });
+  const store = new AlertStore(db);
+  const service = new AlertService({ log, routes: parseRoutes(config.ALERT_ROUTES), notifyTimeoutMs: opts.notifyTimeoutMs });
   const announcer = new Announcer(store, service, rules);
-  const ai = app.config.OPENAI_API_KEY
-    ? new AiSummarizer({ apiKey: app.config.OPENAI_API_KEY, baseURL: app.config.OPENAI_BASE_URL, model: app.config.OPENAI_MODEL, timeoutMs: opts.aiTimeoutMs, log })
+  const ai = config.OPENAI_API_KEY
+    ? new AiSummarizer({ apiKey: config.OPENAI_API_KEY, baseURL: config.OPENAI_BASE_URL, model: config.OPENAI_MODEL, timeoutMs: opts.aiTimeoutMs, log })
     : undefined;
-  const settings = app.engine.settings;
+  const settings = engine.settings;
   const evaluator = new AlertEvaluator({
-    db: app.db,
-    cols: app.engine.cols,
-    jobs: app.engine.jobs,
+    db,
+    cols: engine.cols,
+    jobs: engine.jobs,
     store,
     announcer,
     rules,
     config: settings,
     settings,
-    lockLifetimeMs: app.config.ENGINE_LOCK_LIFETIME_MS,
+    lockLifetimeMs: config.ENGINE_LOCK_LIFETIME_MS,
     log,
     ai,
     aiPerTick: opts.aiPerTick,
@@ -91,26 +101,26 @@ export function createAlerting(app: AlertingApp, opts: AlertingOptions = {}): Al
     chain = next.catch(() => {});
     return next;
   };
-  const alerting: Alerting = {
+  const switches = new SwitchAlerts({ store, announcer, log });
+  const onSetting = (c: SettingChange) => void serial(() => switches.onChange(c));
+  let started = false;
+  return {
     service,
     store,
     rules,
-    ops: new AlertOps({ store, rules, config: settings, announcer, serial }),
+    ops: new AlertOps({ store, rules, config: settings, announcer, live: () => started, serial }),
     evaluateOnce: (now = new Date()) => serial(() => evaluator.evaluateOnce(now)),
+    start() {
+      if (started) return;
+      started = true;
+      settings.on('change', onSetting);
+    },
+    stop() {
+      started = false;
+      settings.off('change', onSetting);
+    },
+    get started() {
+      return started;
+    },
   };
-  byDb.set(app.db, alerting);
-  return alerting;
-}
-
-/** The alerting created for this database handle, if any. */
-export function alertingFor(db: Db): Alerting | undefined {
-  return byDb.get(db);
-}
-
-/**
- * The operators' API for a process: its alerting's, or (a CLI without notifiers) one whose
- * actions are announced by the next evaluation tick of a serving process.
- */
-export function alertOpsFor(engine: Engine): AlertOps {
-  return alertingFor(engine.db)?.ops ?? new AlertOps({ store: new AlertStore(engine.db), rules: alertRules, config: engine.settings });
 }

@@ -55,8 +55,17 @@ export interface RuleContext<P> {
   lockLifetimeMs: number;
 }
 
-/** Buttons a rule's alerts offer, besides acknowledge and snooze. */
-export type RuleAction = 'retry-dlq' | 'pause-job' | 'reset-breaker';
+/** Buttons a rule's alerts offer, besides acknowledge and snooze (the last two: the switch alerts'). */
+export type RuleAction = 'retry-dlq' | 'pause-job' | 'reset-breaker' | 'killswitch-off' | 'resume-job';
+
+/** The pseudo-rules of the switch alerts (switchAlerts.ts: kill switch, pauses) and their buttons. */
+export const SWITCH_RULE_ACTIONS: Readonly<Record<string, readonly RuleAction[]>> = {
+  killswitch: ['killswitch-off'],
+  pause: ['resume-job'],
+};
+
+/** Whether an alert comes from a setting rather than a rule (the evaluator leaves these alone). */
+export const isSwitchRule = (rule: string): boolean => Object.hasOwn(SWITCH_RULE_ACTIONS, rule);
 
 /** A declared rule; see the example at the top. */
 export interface AlertRule<S extends z.ZodObject = z.ZodObject> {

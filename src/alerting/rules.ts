@@ -1,10 +1,10 @@
 /**
- * The alert rules this process evaluates (`alerts/index.ts`), their parameters, defaults and
- * descriptions, and the runtime values of those parameters (`config set alerts.<rule>.<param>`).
+ * The parameters of the alert rules a process is given (the composition root passes
+ * `alerts/index.ts`'s), their defaults and descriptions, and the runtime values of those
+ * parameters (`config set alerts.<rule>.<param>`).
  */
 import { z } from 'zod';
 import type { ConfigKeyDecl } from '../flow/runtimeConfig.ts';
-import { builtinRules } from '../../alerts/index.ts';
 import type { Logger } from '../log.ts';
 import { formatDuration } from '../util/duration.ts';
 import { flag, type AlertRule } from './rule.ts';
@@ -31,11 +31,8 @@ export interface ConfigSource {
 /** The config key of one parameter. */
 export const alertConfigKey = (rule: string, param: string) => `alerts.${rule}.${param}`;
 
-/** The built-in rules, by name order. */
-export const alertRules: readonly AlertRule[] = [...builtinRules].sort((a, b) => a.name.localeCompare(b.name));
-
-/** A rule by name, among the built-ins or the given list. */
-export function findRule(name: string, rules: readonly AlertRule[] = alertRules): AlertRule | undefined {
+/** A rule by name among the given ones. */
+export function findRule(name: string, rules: readonly AlertRule[]): AlertRule | undefined {
   return rules.find((r) => r.name === name);
 }
 
@@ -44,7 +41,7 @@ function meta(schema: z.ZodType): { description?: string; defaultText?: string }
 }
 
 /** Every parameter of every rule, with default and description, for `config get`. */
-export function alertParams(rules: readonly AlertRule[] = alertRules): AlertParamInfo[] {
+export function alertParams(rules: readonly AlertRule[]): AlertParamInfo[] {
   const out: AlertParamInfo[] = [];
   for (const rule of rules) {
     const shape: Record<string, z.ZodType> = { ...(rule.params.shape as Record<string, z.ZodType>), enabled: ENABLED };
@@ -87,7 +84,7 @@ export function describeParams(rule: AlertRule, params: Record<string, unknown>)
 }
 
 /** The schema, default and description of one `alerts.<rule>.<param>` key, for `config set` to validate with. */
-export function alertParamDecl(key: string, rules: readonly AlertRule[] = alertRules): { schema: z.ZodType; info: AlertParamInfo } | undefined {
+export function alertParamDecl(key: string, rules: readonly AlertRule[]): { schema: z.ZodType; info: AlertParamInfo } | undefined {
   const info = alertParams(rules).find((p) => p.key === key);
   if (!info) return undefined;
   const rule = findRule(info.rule, rules)!;
@@ -103,7 +100,7 @@ function fromText(v: unknown): unknown {
 }
 
 /** Every rule parameter as a runtime key family: `config get alerts` lists them, `config set` validates them. */
-export function alertConfigKeys(rules: readonly AlertRule[] = alertRules): ConfigKeyDecl[] {
+export function alertConfigKeys(rules: readonly AlertRule[]): ConfigKeyDecl[] {
   return alertParams(rules).map((p) => {
     const decl = alertParamDecl(p.key, rules)!;
     return {

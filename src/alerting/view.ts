@@ -1,7 +1,8 @@
 /** An alert as every channel shows it (AlertView), with the buttons that fit its rule and state. */
+import { quoteArg } from '../chat/grammar.ts';
 import type { ReplyAction } from '../chat/reply.ts';
 import { effectiveState, type OperatorState } from './lifecycle.ts';
-import type { RuleAction } from './rule.ts';
+import { SWITCH_RULE_ACTIONS, type AlertRule, type RuleAction } from './rule.ts';
 import type { AlertDoc } from './store.ts';
 import type { AlertState, AlertView } from './types.ts';
 import { maskSecrets } from '../util/secrets.ts';
@@ -34,10 +35,24 @@ export function alertActions(doc: Pick<AlertDoc, '_id' | 'job' | 'provider'>, st
         confirm: { title: `Reset the ${doc.provider} breaker?`, text: 'Calls to the provider start again at once.' },
       });
     }
+    if (a === 'killswitch-off') {
+      out.push({
+        label: 'Turn off',
+        command: 'killswitch off --reason "resolved from alert"',
+        style: 'primary',
+        confirm: { title: 'Turn the kill switch off?', text: 'Held jobs resume in every process.' },
+      });
+    }
+    if (a === 'resume-job' && doc.job) out.push({ label: 'Resume', command: `jobs resume ${quoteArg(doc.job)} --reason "resumed from alert"`, style: 'primary' });
   }
   if (state !== 'acknowledged') out.push({ label: 'Acknowledge', command: `alerts ack ${doc._id}` });
   out.push({ label: 'Snooze 1h', command: `alerts snooze ${doc._id} 1h` });
   return out;
+}
+
+/** The buttons of an alert's source: its rule's, or a switch alert's (kill switch, pause). */
+export function ruleActionsOf(rules: readonly AlertRule[], rule: string): readonly RuleAction[] {
+  return rules.find((r) => r.name === rule)?.actions ?? SWITCH_RULE_ACTIONS[rule] ?? [];
 }
 
 /** Who put the alert in its current state, if a person did. */

@@ -20,7 +20,10 @@ import type { Logger } from '../log.ts';
 import { Ops } from '../ops/index.ts';
 import { FlowControl } from '../flow/index.ts';
 import { Rollups } from '../engine/rollups.ts';
-import { alertRules } from '../alerting/rules.ts';
+import { builtinRules } from '../../alerts/index.ts';
+import { alertsEvaluateJob } from '../../jobs/alertsEvaluate.ts';
+import { createAlerting, type Alerting, type AlertingOptions } from '../alerting/index.ts';
+import type { AlertRule } from '../alerting/rule.ts';
 import { APP_INDEXES, appConfigKeys } from './schema.ts';
 
 export interface App {
@@ -32,6 +35,8 @@ export interface App {
   log: Logger;
   engine: Engine;
   ops: Ops;
+  /** The process's alerting (serving processes add notifiers and start it: src/adapters.ts). */
+  alerting: Alerting;
   dispatcher: Dispatcher;
   tokens: ActionTokens;
   /** What the chat adapters get (not the whole App). */
@@ -49,11 +54,14 @@ export interface CreateAppOptions {
   rateWindowMs?: number;
   /** Test seam: Telegram pacing for the signup channel's client. */
   telegramApi?: ApiOptions;
+  /** Test seam: other alert rules than alerts/index.ts's, and alerting knobs. */
+  alerting?: AlertingOptions & { rules?: readonly AlertRule[] };
 }
 
 /** Builds the process's parts; call `app.engine.start({ work })` to connect them. */
 export function createApp(opts: CreateAppOptions): App {
   const jobs = loadJobs(opts.config, opts.extraJobs);
+  const alertRules = opts.alerting?.rules ?? builtinRules;
   const flow = new FlowControl(opts.db, opts.config, jobs, { rateWindowMs: opts.rateWindowMs, configKeys: appConfigKeys(alertRules) });
   const engine = new Engine({
     db: opts.db,
@@ -65,11 +73,13 @@ export function createApp(opts: CreateAppOptions): App {
   });
   // The engine's built-in backfill runner works with the engine it runs on.
   engine.jobs.add(backfillRunJob(engine, { minDeferMs: 5 * opts.config.GUARD_REFRESH_MS }));
+  const alerting = createAlerting({ db: opts.db, config: opts.config, log: opts.log, engine, rules: alertRules }, opts.alerting);
+  engine.jobs.add(alertsEvaluateJob({ alerting }));
   const tokens = new ActionTokens(opts.db);
   // Signup PINs reach the Telegram owner with the bot token, whether or not this process runs the bot.
   const signupChannel = telegramSignupChannel({ config: opts.config, db: opts.db, tokens, log: opts.log }, opts.telegramApi);
   const auth = { signupChannel, pinSecret: opts.config.SIGNUP_PIN_SECRET, defaultRole: opts.config.SIGNUP_DEFAULT_ROLE };
-  const ops = new Ops(engine, flow, { auth });
+  const ops = new Ops(engine, flow, { alerts: alerting.ops, auth });
   const dispatcher = new Dispatcher({ registry: commandRegistry(), ops, audit: ops.audit, tokens, log: opts.log });
   // Per-minute statistics of this process's attempts (status, alert rules): only a working engine
   // emits the events they count, so the writer starts with its first event and stop() flushes it.
@@ -82,10 +92,12 @@ export function createApp(opts: CreateAppOptions): App {
     engine,
     flow,
     ops,
+    alerting,
     dispatcher,
     tokens,
     frontEnd: { ops, dispatcher, tokens, config: opts.config, log: opts.log, db: opts.db },
     async stop(graceMs) {
+      alerting.stop();
       flow.stop();
       await engine.stop(graceMs);
       await rollups.stop();

@@ -15,7 +15,13 @@ export interface SwitchState {
 }
 
 export const KILL_SWITCH_KEY = 'killswitch';
-export const pauseKey = (job: string) => `pause:${job}`;
+const PAUSE_PREFIX = 'pause:';
+/** The setting that pauses one job type. */
+export const pauseKey = (job: string) => `${PAUSE_PREFIX}${job}`;
+/** The job type a setting key pauses (`pause:<job>`), else undefined: the one parser of these keys. */
+export const pausedJobOf = (key: string): string | undefined => (key.startsWith(PAUSE_PREFIX) ? key.slice(PAUSE_PREFIX.length) : undefined);
+/** Whether a setting key is the global kill switch. */
+export const isKillSwitchKey = (key: string): boolean => key === KILL_SWITCH_KEY;
 export const configKey = (key: string) => `config:${key}`;
 
 export interface SettingChange {
@@ -107,7 +113,8 @@ export class SettingsStore extends EventEmitter {
   pausedJobs(): string[] {
     const out: string[] = [];
     for (const [key, doc] of this.cache) {
-      if (key.startsWith('pause:') && (doc.value as SwitchState | undefined)?.active) out.push(key.slice(6));
+      const job = pausedJobOf(key);
+      if (job !== undefined && (doc.value as SwitchState | undefined)?.active) out.push(job);
     }
     return out.sort();
   }

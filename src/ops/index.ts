@@ -18,7 +18,7 @@ import { OwnerStore } from '../auth/owner.ts';
 import { PinSecret } from '../auth/pin.ts';
 import type { Role } from '../auth/roles.ts';
 import { Signups, type SignupChannel } from '../auth/signup.ts';
-
+import type { AlertOps } from '../alerting/alertOps.ts';
 import { Backfills } from './backfills.ts';
 import { BreakerControls } from './breakers.ts';
 import { RuntimeConfig } from './config.ts';
@@ -45,34 +45,37 @@ export class Ops extends EventEmitter {
   readonly audit: AuditLog;
   readonly identities: Identities;
   readonly flow: FlowControl;
-  readonly backfills: Backfills;
-  readonly config: RuntimeConfig;
-  readonly breakers: BreakerControls;
-  readonly roles: Roles;
   /** Signups with a PIN (start, verify, approve, deny, list). */
   readonly signups: Signups;
   /** The Telegram owner (who gets alerts and PINs): read and bind. */
   readonly owner: OwnerStore;
   /** One-time codes that bind the Telegram owner: create and redeem. */
   readonly bindCodes: BindCodes;
+  /** Alerts: list, show, explain, ack, snooze, resolve (the process's alerting, built by the root). */
+  readonly alerts: AlertOps;
+  readonly backfills: Backfills;
+  readonly config: RuntimeConfig;
+  readonly breakers: BreakerControls;
+  readonly roles: Roles;
 
-  constructor(engine: Engine, flow: FlowControl, opts: { auth?: AuthOptions } = {}) {
+  constructor(engine: Engine, flow: FlowControl, opts: { alerts: AlertOps; auth?: AuthOptions }) {
     super();
     this.engine = engine;
     this.flow = flow;
+    this.alerts = opts.alerts;
     this.jobs = new Jobs(engine);
     this.deadLetters = new DeadLetters(engine);
     this.audit = new AuditLog(engine.db, { secretFieldsOf: (name) => this.jobs.secretFieldsOf(name) });
     this.identities = new Identities(engine.db);
-    this.backfills = new Backfills(engine);
-    this.config = new RuntimeConfig(engine.settings, flow.ctx);
-    this.breakers = new BreakerControls(flow.breakers);
-    this.roles = new Roles(this.identities);
     this.owner = new OwnerStore(engine.settings, this.identities);
     this.bindCodes = new BindCodes(engine.db);
     const auth = opts.auth ?? {};
     const secret = new PinSecret(engine.db, auth.pinSecret);
     this.signups = new Signups({ db: engine.db, audit: this.audit, identities: this.identities, owner: this.owner, events: this, channel: auth.signupChannel, secret, defaultRole: auth.defaultRole });
+    this.backfills = new Backfills(engine);
+    this.config = new RuntimeConfig(engine.settings, flow.ctx);
+    this.breakers = new BreakerControls(flow.breakers);
+    this.roles = new Roles(this.identities);
     engine.on('dead-letter', (d) => this.emit('dead-letter', d));
     engine.on('run', (r) => this.emit('run', r));
     engine.settings.on('change', (c) => this.emit('setting', c));

@@ -1,7 +1,7 @@
 /** `alerts` commands through the dispatcher: roles, audit, replies, buttons; acks made without notifiers are announced by the evaluator. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app/index.ts';
-import { createAlerting, type Alerting } from '../../src/alerting/index.ts';
+import type { Alerting } from '../../src/alerting/index.ts';
 import { asUser, startTestApp, type TestApp } from '../support/app.ts';
 import { breach, manualRule, quietLog, recordingNotifier, type RecordingNotifier } from './helpers.ts';
 
@@ -12,10 +12,11 @@ let rec: RecordingNotifier;
 const key = 'manual:cmd.job';
 
 beforeAll(async () => {
-  app = await startTestApp({ work: false });
-  alerting = createAlerting(app, { rules: [rule] });
+  app = await startTestApp({ work: false, alerting: { rules: [rule] } });
+  alerting = app.alerting;
   rec = recordingNotifier();
   alerting.service.addNotifier(rec);
+  alerting.start();
   rule.breaches = [breach('cmd.job', 7), breach('other.job', 3)];
   await alerting.evaluateOnce(new Date());
 });

@@ -1,6 +1,6 @@
 /** The built-in `alerts.evaluate` job: scheduled every minute, run by the engine, honouring runtime parameters. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createAlerting, type Alerting } from '../../src/alerting/index.ts';
+import type { Alerting } from '../../src/alerting/index.ts';
 import type { JobRunDoc } from '../../src/db/collections.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { nextEvent } from '../support/engine.ts';
@@ -12,16 +12,17 @@ let rec: RecordingNotifier;
 
 beforeAll(async () => {
   app = await startTestApp({ work: true });
-  alerting = createAlerting(app);
+  alerting = app.alerting;
   rec = recordingNotifier();
   alerting.service.addNotifier(rec);
+  alerting.start();
 });
 
 describe('alerts.evaluate job', () => {
   it('is scheduled as a recurring job every minute', async () => {
     const doc = await app.t.db.collection('agendaJobs').findOne({ name: 'alerts.evaluate' });
     expect(doc).toMatchObject({ repeatInterval: '1 minute' });
-    expect(createAlerting(app)).toBe(alerting);
+    expect(app.ops.alerts).toBe(alerting.ops);
   });
 
   it('evaluates through the engine with the parameters set at runtime (config alerts.<rule>.<param>)', async () => {

@@ -1,6 +1,6 @@
 /** The alert lifecycle with a controllable clock: fire → update → ack → resolve after the window → re-fire; snooze; manual resolve; fan-out. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createAlerting, type Alerting } from '../../src/alerting/index.ts';
+import type { Alerting } from '../../src/alerting/index.ts';
 import type { Actor } from '../../src/db/collections.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { breach, manualRule, minutes, recordingNotifier, type RecordingNotifier } from './helpers.ts';
@@ -14,10 +14,11 @@ const t0 = new Date(Date.now() + 1000);
 const at = (m: number) => new Date(t0.getTime() + minutes(m));
 
 beforeAll(async () => {
-  app = await startTestApp({ work: false });
-  alerting = createAlerting(app, { rules: [rule] });
+  app = await startTestApp({ work: false, alerting: { rules: [rule] } });
+  alerting = app.alerting;
   rec = recordingNotifier();
   alerting.service.addNotifier(rec);
+  alerting.start();
 });
 
 /** Evaluates at minute `m` with these breaches; returns the events the notifier got for `key`. */

@@ -9,7 +9,8 @@ import failureCount from '../../alerts/failureCount.ts';
 import failureRate from '../../alerts/failureRate.ts';
 import staleRecurring, { intervalMs } from '../../alerts/staleRecurring.ts';
 import stuck from '../../alerts/stuck.ts';
-import { alertParamDecl, alertParams, alertRules, ruleParams } from '../../src/alerting/rules.ts';
+import { builtinRules as alertRules } from '../../alerts/index.ts';
+import { alertParamDecl, alertParams, ruleParams } from '../../src/alerting/rules.ts';
 import { collections, type AgendaJobDoc } from '../../src/db/collections.ts';
 import { defineJob } from '../../src/engine/defineJob.ts';
 import { useTestDb, type TestDb } from '../support/mongo.ts';
@@ -41,7 +42,7 @@ function agendaJob(name: string, fields: Partial<AgendaJobDoc>): AgendaJobDoc {
 describe('rule registry', () => {
   it('lists every rule with its parameters, defaults and descriptions for `config get`', () => {
     expect(alertRules.map((r) => r.name)).toEqual(['backlog', 'breaker-open', 'dlq-growth', 'failure-count', 'failure-rate', 'stale-recurring', 'stuck']);
-    const params = alertParams();
+    const params = alertParams(alertRules);
     expect(params.find((p) => p.key === 'alerts.failure-rate.threshold')).toMatchObject({ default: '0.05', description: expect.stringContaining('5 %') });
     expect(params.find((p) => p.key === 'alerts.failure-rate.window')).toMatchObject({ default: '15m' });
     expect(params.find((p) => p.key === 'alerts.backlog.enabled')).toMatchObject({ default: 'on' });
@@ -229,11 +230,11 @@ describe('stale-recurring', () => {
 
 describe('alertParamDecl', () => {
   it('gives `config set` the schema of a key, and nothing for unknown keys', () => {
-    const decl = alertParamDecl('alerts.failure-rate.window');
+    const decl = alertParamDecl('alerts.failure-rate.window', alertRules);
     expect(decl?.info).toMatchObject({ rule: 'failure-rate', param: 'window', default: '15m' });
     expect(decl?.schema.parse('30m')).toBe(minutes(30));
     expect(decl?.schema.safeParse('soon').success).toBe(false);
-    expect(alertParamDecl('alerts.backlog.enabled')?.schema.parse('off')).toBe(false);
-    expect(alertParamDecl('alerts.backlog.nope')).toBeUndefined();
+    expect(alertParamDecl('alerts.backlog.enabled', alertRules)?.schema.parse('off')).toBe(false);
+    expect(alertParamDecl('alerts.backlog.nope', alertRules)).toBeUndefined();
   });
 });

@@ -3,7 +3,7 @@
  * with fallbacks and redaction; alert views, notes and the prompt with secrets masked.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createAlerting, type Alerting } from '../../src/alerting/index.ts';
+import type { Alerting } from '../../src/alerting/index.ts';
 import type { ErrorInfo } from '../../src/db/collections.ts';
 import { asUser, startTestApp, type TestApp } from '../support/app.ts';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fakeOpenAI.ts';
@@ -29,10 +29,11 @@ const aiEnv = () => ({ OPENAI_API_KEY: 'sk-test-key-for-the-fake', OPENAI_BASE_U
 
 beforeAll(async () => {
   fake = await startFakeOpenAI();
-  app = await startTestApp({ work: false, env: aiEnv() });
-  alerting = createAlerting(app, { aiTimeoutMs: 2000 });
+  app = await startTestApp({ work: false, env: aiEnv(), alerting: { aiTimeoutMs: 2000 } });
+  alerting = app.alerting;
   rec = recordingNotifier();
   alerting.service.addNotifier(rec);
+  alerting.start();
 });
 afterAll(() => fake.close());
 beforeEach(() => fake.reset());
@@ -122,9 +123,10 @@ describe('triage', () => {
 describe('triage without an OpenAI key', () => {
   it('never calls out and posts the deterministic note', async () => {
     const plain = await startTestApp({ work: false });
-    const a = createAlerting(plain);
+    const a = plain.alerting;
     const r = recordingNotifier();
     a.service.addNotifier(r);
+    a.start();
     await seedRuns(plain.t.db, 'plain.job', 11, 'dead', new Date(Date.now() - 60_000), { error: { class: 'TypeError', message: "Cannot read properties of undefined (reading 'id')" } });
     await a.evaluateOnce(new Date());
     expect(r.kinds('failure-count:plain.job')).toEqual(['opened', 'note']);
@@ -154,10 +156,11 @@ describe('secrets in alerts', () => {
   let leakyAlerting: Alerting;
   let leakyRec: RecordingNotifier;
   beforeAll(async () => {
-    leaky = await startTestApp({ work: false, env: aiEnv() });
-    leakyAlerting = createAlerting(leaky, { rules: [rule], aiTimeoutMs: 5000 });
+    leaky = await startTestApp({ work: false, env: aiEnv(), alerting: { rules: [rule], aiTimeoutMs: 5000 } });
+    leakyAlerting = leaky.alerting;
     leakyRec = recordingNotifier();
     leakyAlerting.service.addNotifier(leakyRec);
+    leakyAlerting.start();
   });
 
   it('the alert thread (view and triage note), alerts show, and the prompt sent to OpenAI', async () => {

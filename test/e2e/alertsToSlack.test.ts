@@ -7,7 +7,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { z } from 'zod';
 import { startSlackHarness, type SlackHarness } from '../slack/harness.ts';
 import { defineJob } from '../../src/engine/defineJob.ts';
-import { createAlerting, type Alerting } from '../../src/alerting/index.ts';
+import type { Alerting } from '../../src/alerting/index.ts';
 import { eventually } from '../support/engine.ts';
 import { localAdmin } from '../../src/app/index.ts';
 
@@ -25,8 +25,9 @@ let alerting: Alerting;
 
 beforeAll(async () => {
   h = await startSlackHarness({ work: true, extraJobs: [unauthorized] });
-  alerting = createAlerting(h.app);
+  alerting = h.app.alerting;
   alerting.service.addNotifier(h.slack.notifier);
+  alerting.start();
 });
 
 describe('alerts reach Slack as threads and resolve by themselves', () => {

@@ -109,7 +109,9 @@ describe('dead-letter retry', () => {
     const { loadConfig } = await import('../../src/config.ts');
     const flow = new FlowControl(t.db, loadConfig({}), engine.jobs);
     flow.guards(engine.settings);
-    const ops = new Ops(engine, flow);
+    const { AlertOps } = await import('../../src/alerting/alertOps.ts');
+    const { AlertStore } = await import('../../src/alerting/store.ts');
+    const ops = new Ops(engine, flow, { alerts: new AlertOps({ store: new AlertStore(t.db), rules: [], config: engine.settings }) });
     flaky.failing = false;
     const ok = nextEvent<JobRunDoc>(engine, 'run', (r) => r?.jobId === id && r.outcome === 'success');
     const res = await ops.deadLetters.retry({ ids: [String(entry._id)] }, { platform: 'cli', id: 'me', name: 'me' });

@@ -4,7 +4,7 @@
  * summary, and `alerts explain` lists the notes of an alert.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createAlerting, type Alerting } from '../../src/alerting/index.ts';
+import type { Alerting } from '../../src/alerting/index.ts';
 import { AlertService } from '../../src/alerting/service.ts';
 import type { AlertEvent } from '../../src/alerting/types.ts';
 import type { Actor } from '../../src/db/collections.ts';
@@ -25,10 +25,11 @@ let rec: RecordingNotifier;
 const inMinutes = (m: number) => new Date(Date.now() + minutes(m));
 
 beforeAll(async () => {
-  app = await startTestApp({ work: false });
-  alerting = createAlerting(app, { rules: [rule] });
+  app = await startTestApp({ work: false, alerting: { rules: [rule] } });
+  alerting = app.alerting;
   rec = recordingNotifier();
   alerting.service.addNotifier(rec);
+  alerting.start();
 });
 
 async function tick(when: Date, job: string, count: number) {
