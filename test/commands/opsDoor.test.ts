@@ -1,7 +1,7 @@
 /**
  * Commands that go through the operations service's own doors: `status` and `jobs list` agree on
  * job states (one definition), `roles` changes who may do what, `config` and `breakers` answer
- * from ops.config and ops.breakers, and a backfill's parameters come back masked.
+ * from ops.config and ops.breakers.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { ObjectId } from 'mongodb';
