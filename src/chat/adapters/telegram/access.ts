@@ -1,8 +1,9 @@
 /**
  * What a Telegram user without a role may do: `/start` (how to get in), `/signup [NAME]` (asks the
- * owner, who gets a PIN) and `/verify PIN`. Also tells a Telegram requester when the owner
- * approved or denied their signup.
+ * owner, who gets a PIN) and `/verify PIN`, routed by their own composer. Also tells a Telegram
+ * requester when the owner approved or denied their signup.
  */
+import { Composer, type Context } from 'grammy';
 import type { Chat, User } from 'grammy/types';
 import { SignupError, type SignupView } from '../../../auth/signup.ts';
 import type { Actor } from '../../../db/collections.ts';
@@ -46,6 +47,17 @@ export async function handleVerify(deps: TelegramDeps, from: User, chat: Chat, a
     if (err instanceof SignupError) return inlineHtml(err.message);
     throw err;
   }
+}
+
+/** The composer for /start, /signup and /verify; each answers in the sender's chat. */
+export function accessCommands(deps: TelegramDeps): Composer<Context> {
+  const composer = new Composer<Context>();
+  const messages = composer.on('message');
+  const answer = async (chat: Chat, html: Promise<string>) => void (await deps.sender.sendHtml(chat.id, await html));
+  messages.command('start', (ctx) => answer(ctx.chat, handleStart(deps, ctx.from)));
+  messages.command('signup', (ctx) => answer(ctx.chat, handleSignup(deps, ctx.from, ctx.chat, ctx.match)));
+  messages.command('verify', (ctx) => answer(ctx.chat, handleVerify(deps, ctx.from, ctx.chat, ctx.match)));
+  return composer;
 }
 
 /** Tells a Telegram requester that the owner approved or denied their signup (ops 'signup' events). */

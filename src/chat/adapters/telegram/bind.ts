@@ -4,6 +4,7 @@
  * is set, only that user may bind, with a bare `/bind`. With an owner bound, a bare `/bind`
  * tells who and since when; a new code rebinds and the previous owner is told. All audited.
  */
+import { Composer, type Context } from 'grammy';
 import type { Chat, User } from 'grammy/types';
 import type { AuditDoc } from '../../../db/collections.ts';
 import { fmtDate } from '../../reply.ts';
@@ -12,6 +13,13 @@ import { telegramActor, type TelegramDeps } from './context.ts';
 import { escapeHtml, inlineHtml } from './render.ts';
 
 const NEED_CODE = 'An admin makes a one-time code with <code>switchboard telegram bind-code</code> (or <code>/telegram bind-code</code>); send <code>/bind CODE</code> here within 10 minutes.';
+
+/** The composer for `/bind [CODE]`; it answers in the sender's chat. */
+export function bindCommand(deps: TelegramDeps): Composer<Context> {
+  const composer = new Composer<Context>();
+  composer.on('message').command('bind', async (ctx) => void (await deps.sender.sendHtml(ctx.chat.id, await handleBind(deps, ctx.from, ctx.chat, ctx.match))));
+  return composer;
+}
 
 /** Handles `/bind [CODE]` and returns the HTML answer. */
 export async function handleBind(deps: TelegramDeps, from: User, chat: Chat, arg: string): Promise<string> {

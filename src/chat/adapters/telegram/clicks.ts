@@ -5,6 +5,7 @@
  * without the role gets the refusal as the callback answer and the message stays as it was; a
  * second click learns who already did it.
  */
+import { Composer, type Context } from 'grammy';
 import type { CallbackQuery, InlineKeyboardButton } from 'grammy/types';
 import type { Dispatcher, Invoker } from '../../dispatcher.ts';
 import { fmtDate, type Reply } from '../../reply.ts';
@@ -52,6 +53,14 @@ async function cancelConfirmation(deps: TelegramDeps, query: CallbackQuery, toke
     .map((row) => row.filter((b) => !('callback_data' in b && b.callback_data === `${CANCEL_PREFIX}${token}`)))
     .map((row) => row.map((b) => ('callback_data' in b && b.callback_data === token ? { text: `⚠ ${label}`, callback_data: `${CONFIRM_PREFIX}${token}` } : b)));
   if (query.message) await sender.api.editMessageReplyMarkup(query.message.chat.id, query.message.message_id, { reply_markup: { inline_keyboard: keyboard } });
+}
+
+/** The composer for callback queries: a button's data runs as a click; anything else is just answered. */
+export function clickRoutes(deps: TelegramDeps): Composer<Context> {
+  const composer = new Composer<Context>();
+  composer.on('callback_query:data', (ctx) => handleClick(deps, ctx.callbackQuery));
+  composer.on('callback_query', (ctx) => ctx.answerCallbackQuery());
+  return composer;
 }
 
 /** Handles one callback query. */

@@ -6,16 +6,18 @@
  * whole App: the owner, bind codes and signups are read and changed through `ops`.
  */
 import { randomBytes } from 'node:crypto';
-import { Bot, BotError } from 'grammy';
+import { Bot } from 'grammy';
 import type { Update } from 'grammy/types';
 import { ConnectionStatus } from '../../../http/connections.ts';
-import { errorRef, type HttpServer } from '../../../http/server.ts';
-import { signupNotices } from './access.ts';
+import type { HttpServer } from '../../../http/server.ts';
+import { accessCommands, signupNotices } from './access.ts';
 import { clientOptions, configureApi, type ApiOptions } from './api.ts';
-import { handleClick } from './clicks.ts';
+import { bindCommand } from './bind.ts';
+import { clickRoutes } from './clicks.ts';
+import { commandFamilies, typedCommands } from './commands.ts';
 import type { TelegramDeps } from './context.ts';
 import { Lease } from './lease.ts';
-import { handleText } from './messages.ts';
+import { handleWithCatch, reportFailure, requireSender } from './failures.ts';
 import { TelegramAlertNotifier, type TelegramNotifierOptions } from './notifier.ts';
 import { Poller, type PollerOptions, type PollingTrouble } from './poller.ts';
 import { TelegramSender } from './sender.ts';
@@ -59,9 +61,9 @@ export async function startTelegram(front: FrontEnd, http: HttpServer, opts: Tel
   const status = new ConnectionStatus('Telegram');
   let active = true;
 
-  bot.on('message:text', (ctx) => handleText(deps, { text: ctx.message.text, from: ctx.from, chat: ctx.chat }, ctx.me.username));
-  bot.on('callback_query:data', (ctx) => handleClick(deps, ctx.callbackQuery));
-  bot.on('callback_query', (ctx) => ctx.answerCallbackQuery());
+  // A composer per concern, in order: who may get in, the owner binding, typed commands, buttons.
+  bot.use(requireSender, accessCommands(deps), bindCommand(deps), typedCommands(deps, commandFamilies(front.dispatcher.registry)), clickRoutes(deps));
+  bot.catch(reportFailure(log, sender));
 
   // getMe once, ourselves: grammY's bot.init() retries a network error forever, so with Telegram
   // unreachable the poller or webhook loop would hang in it (no backoff, no reason, no stop).
@@ -77,15 +79,10 @@ export async function startTelegram(front: FrontEnd, http: HttpServer, opts: Tel
   const handle = async (update: Update): Promise<void> => {
     try {
       await ensureInit();
-      await bot.handleUpdate(update);
     } catch (err) {
-      const ref = errorRef();
-      // A BotError carries the context, and in it the API with the bot token: log only the cause.
-      log.error({ err: err instanceof BotError ? err.error : err, ref, updateId: update.update_id }, 'Telegram update failed');
-      // The update may be malformed (a message without a chat): this block must not throw too.
-      const chatId: unknown = update.message?.chat?.id;
-      if (typeof chatId === 'number') await sender.sendHtml(chatId, `That failed on our side (ref ${ref}); the details are in the server log.`).catch(() => {});
+      return void log.error({ err, updateId: update.update_id }, 'Telegram update not handled: getMe failed');
     }
+    await handleWithCatch(bot, update);
   };
   const receive = async (update: Update): Promise<void> => {
     if (!active) return;
