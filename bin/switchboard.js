@@ -18,8 +18,11 @@ if (Number(process.versions.node.split('.')[0]) >= NEEDED_MAJOR) {
     process.exit(1);
   }
   const child = spawn(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
-  // A terminal's Ctrl-C reaches both processes; a signal sent to this one alone is passed on.
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  // Ctrl-C on a terminal reaches both processes: this one only waits for the child's answer to it
+  // (passing it on too would be a second Ctrl-C, which ends serve without its graceful stop).
+  process.on('SIGINT', () => {});
+  // A signal sent to this process alone (a supervisor's SIGTERM) is passed on.
+  for (const signal of ['SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
   child.on('error', (err) => {
     process.stderr.write(`switchboard: could not start Node ${NEEDED_MAJOR} at ${pinned}: ${err.message}\n`);
     process.exit(1);
