@@ -1,7 +1,7 @@
 /**
  * AlertService: the notifiers of this process and the fan-out of every alert event to them, with
- * the ALERT_ROUTES decision attached. Notifiers run one after another (their `refs` writes to the
- * same `alerts` document must not overlap on FerretDB v1); one that fails or hangs is logged and
+ * the ALERT_ROUTES decision attached. Notifiers run one after another, in a stable order (each
+ * keeps its refs in a collection of its own); one that fails or hangs is logged and
  * the others still get the event. Also emits 'event' (AlertEvent) for live front ends.
  */
 import { EventEmitter } from 'node:events';

@@ -1,7 +1,9 @@
 /**
  * Where alerts live. Three collections, one writer each, because FerretDB v1 writes a filtered
  * update back as a whole document (a concurrent write to another field of it can be lost):
- * - `alerts` ({ _id: key }): lifecycle, written by the evaluator only; `refs.<notifier>` by notifiers;
+ * - `alerts` ({ _id: key }): lifecycle, written by the evaluator and the switch alerts (one writer per
+ *   document: a switch alert is written by the process that claimed its change); notifiers keep their
+ *   message refs in collections of their own (`slackAlertThreads`, `telegramAlertMessages`);
  * - `alertControls`: operators' acks, snoozes and manual resolves, insert-only (unique `_id`);
  * - `alertNotices`: one insert per announced event (unique `_id`), so each is sent once; also the history.
  */
@@ -43,8 +45,6 @@ export interface AlertDoc {
   /** After a manual resolve: no new episode before this time. */
   quietUntil?: Date | null;
   updatedAt: Date;
-  /** Message references, one entry per notifier; never written here. */
-  refs?: Record<string, unknown>;
 }
 
 /** What an operator did. */
@@ -82,8 +82,8 @@ export const alertStoreIndexes: IndexPlan = {
   alertNotices: [{ key: { key: 1, at: -1 }, name: 'key_at' }],
 };
 
-/** The lifecycle fields the evaluator writes (never `refs`). */
-export type AlertFields = Omit<AlertDoc, '_id' | 'refs'>;
+/** The lifecycle fields the evaluator writes. */
+export type AlertFields = Omit<AlertDoc, '_id'>;
 
 
 /** Reads and writes of the three alert collections. */
@@ -98,7 +98,7 @@ export class AlertStore {
     this.notices = db.collection<AlertNoticeDoc>('alertNotices');
   }
 
-  /** One alert by key (documents holding only a notifier's `refs` are not alerts of ours). */
+  /** One alert by key (in a lifecycle state: older databases may hold documents of notifiers' refs only). */
   get(key: string): Promise<AlertDoc | null> {
     return this.alerts.findOne({ _id: key, state: { $in: ['firing', 'resolved'] } });
   }
@@ -118,7 +118,7 @@ export class AlertStore {
     return this.alerts.find({ state }).sort(sort as never).limit(limit).toArray();
   }
 
-  /** Writes lifecycle fields with `$set` (upserting a new alert); `refs` is left alone. */
+  /** Writes lifecycle fields with `$set` (upserting a new alert). */
   async save(key: string, fields: Partial<AlertFields>): Promise<void> {
     await this.alerts.updateOne({ _id: key }, { $set: fields }, { upsert: true });
   }

@@ -41,7 +41,7 @@ export interface AlertEvent {
   route?: { slackChannel?: string; telegram: boolean };
 }
 
-/** A channel alerts are pushed to. Implementations keep their own message refs in `alerts`. */
+/** A channel alerts are pushed to. Implementations keep their own message refs, in collections they own. */
 export interface Notifier {
   readonly name: string;
   notify(event: AlertEvent): Promise<void>;

@@ -13,6 +13,8 @@ import { identityIndexes } from '../auth/identities.ts';
 import { signupIndexes } from '../auth/signup.ts';
 import { actionIndexes } from '../chat/actions.ts';
 import { slackDeliveryIndexes } from '../chat/adapters/slack/deliveries.ts';
+import { slackAlertThreadIndexes } from '../chat/adapters/slack/alertThreads.ts';
+import { telegramAlertMessageIndexes } from '../chat/adapters/telegram/notifier.ts';
 import { bindCodeIndexes } from '../auth/bindCodes.ts';
 import { leaseIndexes } from '../chat/adapters/telegram/lease.ts';
 import { telegramMessageIndexes } from '../chat/adapters/telegram/sender.ts';
@@ -31,6 +33,8 @@ export const APP_INDEXES: readonly IndexPlan[] = [
   actionIndexes,
   alertStoreIndexes,
   slackDeliveryIndexes,
+  slackAlertThreadIndexes,
+  telegramAlertMessageIndexes,
   telegramUpdateIndexes,
   telegramMessageIndexes,
   leaseIndexes,

@@ -39,7 +39,7 @@ const notifier = (intervalMs = 60_000) =>
     },
     { minEditIntervalMs: intervalMs, now: () => now },
   );
-const ref = async (key: string) => (await h.app.t.db.collection('alerts').findOne({ _id: key as never }))?.refs?.telegram;
+const ref = async (key: string) => (await h.app.t.db.collection('telegramAlertMessages').findOne({ _id: key as never })) as unknown as { chatId: number; messageId: number; lastEditAt: Date };
 const editsOf = (messageId: number) => h.fake.callsOf('editMessageText').filter((c) => Number(c.body.message_id) === messageId);
 
 beforeAll(async () => {

@@ -4,10 +4,12 @@
  * summarising new occurrences at most once a minute, notes posted in the thread, and on resolve
  * the root edited to say so with its buttons gone. `notify()` only queues: work per alert is
  * coalesced and sent in the background, so a slow or rate-limiting Slack never blocks the caller.
- * Message refs live in `alerts` (`refs.slack`), so a restart keeps updating the same thread.
+ * Thread refs live in `slackAlertThreads` (written by this module alone; the alert store owns
+ * `alerts`), so a restart keeps updating the same thread.
  */
 import { EventEmitter, once } from 'node:events';
 import type { Collection, Db } from 'mongodb';
+import type { IndexPlan } from '../../../db/collections.ts';
 import type { webApi } from '@slack/bolt';
 import type { AlertEvent, AlertView, Notifier } from '../../../alerting/types.ts';
 import type { ActionTokens } from '../../actions.ts';
@@ -24,10 +26,14 @@ export interface SlackAlertRef {
   resolved?: boolean;
 }
 
-interface AlertDoc {
+/** One alert's thread, by alert key. */
+interface SlackAlertThreadDoc extends SlackAlertRef {
   _id: string;
-  refs?: { slack?: SlackAlertRef };
+  updatedAt: Date;
 }
+
+/** The collection of thread refs (collected by src/app/schema.ts). */
+export const slackAlertThreadIndexes: IndexPlan = { slackAlertThreads: [{ key: { updatedAt: 1 }, name: 'updatedAt' }] };
 
 export interface SlackAlertNotifierOptions {
   client: webApi.WebClient;
@@ -64,7 +70,7 @@ interface Slot {
 export class SlackAlertNotifier implements Notifier {
   readonly name = 'slack';
   private readonly opts: SlackAlertNotifierOptions;
-  private readonly alerts: Collection<AlertDoc>;
+  private readonly threads: Collection<SlackAlertThreadDoc>;
   private readonly slots = new Map<string, Slot>();
   private readonly events = new EventEmitter();
   private stopped = false;
@@ -72,7 +78,7 @@ export class SlackAlertNotifier implements Notifier {
 
   constructor(opts: SlackAlertNotifierOptions) {
     this.opts = opts;
-    this.alerts = opts.db.collection<AlertDoc>('alerts');
+    this.threads = opts.db.collection<SlackAlertThreadDoc>('slackAlertThreads');
   }
 
   /** Queues an alert event; returns at once. */
@@ -154,7 +160,7 @@ export class SlackAlertNotifier implements Notifier {
     // After a failure, new events wait for the back-off too (their state is kept in the slot).
     if (slot.again && slot.failures === 0) this.schedule(slot, 0);
     else if (next !== undefined) this.schedule(slot, next);
-    // A resolved thread with nothing left to send is forgotten; the ref stays in `alerts`.
+    // A resolved thread with nothing left to send is forgotten; the ref stays in `slackAlertThreads`.
     if (!slot.timer && slot.ref?.resolved && !slot.rootDirty && !slot.notes.length) this.slots.delete(slot.key);
     this.events.emit('settled');
   }
@@ -164,7 +170,8 @@ export class SlackAlertNotifier implements Notifier {
     const { client, log } = this.opts;
     if (!slot.view) return undefined;
     if (slot.ref === undefined) {
-      slot.ref = (await this.alerts.findOne({ _id: slot.key }, { projection: { 'refs.slack': 1 } }))?.refs?.slack ?? null;
+      const doc = await this.threads.findOne({ _id: slot.key });
+      slot.ref = doc ? { channel: doc.channel, ts: doc.ts, lastThreadReplyAt: doc.lastThreadReplyAt, resolved: doc.resolved } : null;
       slot.summarizedCount = slot.view.count;
     }
     // Read after the last await: events that arrive from here on set `again` and are sent next.
@@ -238,7 +245,7 @@ export class SlackAlertNotifier implements Notifier {
   }
 
   private async saveRef(key: string, ref: SlackAlertRef): Promise<void> {
-    await this.alerts.updateOne({ _id: key }, { $set: { 'refs.slack': ref } }, { upsert: true });
+    await this.threads.updateOne({ _id: key }, { $set: { ...ref, updatedAt: new Date() } }, { upsert: true });
   }
 
   private get minUpdateMs(): number {

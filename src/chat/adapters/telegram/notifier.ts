@@ -2,11 +2,12 @@
  * Alerts in the owner's Telegram chat: one message per alert key while it fires, edited as counts
  * change (at most once per `minEditIntervalMs`, one minute by default; the latest count wins) and
  * edited at once on acknowledge, snooze and resolve (buttons removed on resolve). A re-opened
- * alert gets a new message, since edits do not notify. Refs live in `alerts`
- * (`refs.telegram: { chatId, messageId, lastEditAt }`). Work runs on a background queue, so
+ * alert gets a new message, since edits do not notify. Refs live in `telegramAlertMessages`
+ * (`{ _id: alert key, chatId, messageId, lastEditAt }`), written by this module alone. Work runs on a background queue, so
  * `notify` never blocks the engine; the Api paces sends per chat and waits out 429s.
  */
 import type { Collection, Db } from 'mongodb';
+import type { IndexPlan } from '../../../db/collections.ts';
 import type { AlertEvent, AlertView, Notifier } from '../../../alerting/types.ts';
 import type { Logger } from '../../../log.ts';
 import type { ActionTokens } from '../../actions.ts';
@@ -21,10 +22,13 @@ interface TelegramRef {
   lastEditAt: Date;
 }
 
-interface AlertRefDoc {
+/** One alert's message, by alert key. */
+interface AlertMessageDoc extends TelegramRef {
   _id: string;
-  refs?: { telegram?: TelegramRef };
 }
+
+/** The collection of alert message refs (collected by src/app/schema.ts). */
+export const telegramAlertMessageIndexes: IndexPlan = { telegramAlertMessages: [{ key: { lastEditAt: 1 }, name: 'lastEditAt' }] };
 
 export interface TelegramNotifierOptions {
   /** Least time between two count edits of one alert (default 60 000 ms). */
@@ -35,7 +39,7 @@ export interface TelegramNotifierOptions {
 
 export class TelegramAlertNotifier implements Notifier {
   readonly name = 'telegram';
-  private readonly alerts: Collection<AlertRefDoc>;
+  private readonly messages: Collection<AlertMessageDoc>;
   private readonly sender: TelegramSender;
   private readonly owner: OwnerStore;
   private readonly tokens: ActionTokens;
@@ -48,7 +52,7 @@ export class TelegramAlertNotifier implements Notifier {
   private stopped = false;
 
   constructor(deps: { db: Db; sender: TelegramSender; owner: OwnerStore; tokens: ActionTokens; log: Logger }, opts: TelegramNotifierOptions = {}) {
-    this.alerts = deps.db.collection<AlertRefDoc>('alerts');
+    this.messages = deps.db.collection<AlertMessageDoc>('telegramAlertMessages');
     this.sender = deps.sender;
     this.owner = deps.owner;
     this.tokens = deps.tokens;
@@ -84,7 +88,7 @@ export class TelegramAlertNotifier implements Notifier {
     const { alert, kind } = event;
     const owner = await this.owner.get();
     if (!owner) return void this.log.debug({ key: alert.key }, 'no Telegram owner bound: alert not sent');
-    const ref = (await this.alerts.findOne({ _id: alert.key }))?.refs?.telegram;
+    const ref = (await this.messages.findOne({ _id: alert.key })) ?? undefined;
     const usable = ref && ref.chatId === owner.chatId ? ref : undefined;
     if (kind === 'note') {
       if (usable && event.note) await this.sender.sendHtml(usable.chatId, escapeHtml(event.note), undefined, usable.messageId);
@@ -150,6 +154,6 @@ export class TelegramAlertNotifier implements Notifier {
   }
 
   private async saveRef(key: string, ref: TelegramRef): Promise<void> {
-    await this.alerts.updateOne({ _id: key }, { $set: { 'refs.telegram': ref } }, { upsert: true });
+    await this.messages.updateOne({ _id: key }, { $set: { chatId: ref.chatId, messageId: ref.messageId, lastEditAt: ref.lastEditAt } }, { upsert: true });
   }
 }
