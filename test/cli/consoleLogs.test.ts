@@ -56,7 +56,7 @@ describe.skipIf(!existsSync(SCRIPT))('console beside serve', { timeout: 180_000 
       eventually(async () => (typeof text === 'string' ? plain(screen).includes(text) : text.test(plain(screen))), `the terminal to show ${text}`, timeoutMs);
     try {
       const logFile = path.join(dataDir, 'switchboard.log');
-      await seen(`Logs go to ${logFile}`);
+      await seen(`Logs go to ${logFile}`, 120_000); // serve starts: connect, indexes, engine
       await seen('switchboard> ');
       // Logged before the console opened: held, then shown as one line.
       await seen('⚠ warning: http.invoke may call any host');
