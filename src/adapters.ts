@@ -27,7 +27,7 @@ export async function startAdapters(app: App, http: HttpServer): Promise<Adapter
   const alerting = app.alerting;
   mountSignupRoutes(http, app.ops.signups);
   if (slackConfigured(app.config)) {
-    const slack = await startSlack(app, http);
+    const slack = await startSlack(app.frontEnd, http);
     notifiers.push(slack.notifier);
     connections.push(slack.status);
     names.push('slack');

@@ -3,11 +3,18 @@
  * `/readyz` (readiness: database, engine, adapters; 503 with one sentence per reason) and
  * `/metrics` (Prometheus) on the Switchboard HTTP port.
  */
-import type { App } from '../app/index.ts';
+import type { Db } from 'mongodb';
+import type { Config } from '../config.ts';
 import type { ConnectionStatus } from './connections.ts';
-import { Metrics } from './metrics.ts';
+import { Metrics, type MetricsSources } from './metrics.ts';
 import { Readiness } from './readiness.ts';
 import { sendJson, type HttpServer } from './server.ts';
+
+/** What health and metrics read: the database (ping), the engine, and the metrics' sources. */
+export interface HealthSources extends MetricsSources {
+  db: Db;
+  config: Pick<Config, 'ENGINE_PROCESS_EVERY_MS'>;
+}
 
 export interface HealthOptions {
   /** Database-backed metrics refresh period (default 15 s; tests shorten it). */
@@ -25,7 +32,7 @@ export interface Health {
 }
 
 /** Mounts the health, readiness and metrics routes and starts counting. */
-export function registerHealthRoutes(app: App, http: HttpServer, opts: HealthOptions = {}): Health {
+export function registerHealthRoutes(app: HealthSources, http: HttpServer, opts: HealthOptions = {}): Health {
   const started = Date.now();
   const readiness = new Readiness({ db: app.db, engine: app.engine, processEveryMs: app.config.ENGINE_PROCESS_EVERY_MS, pingTimeoutMs: opts.pingTimeoutMs });
   const metrics = new Metrics(app, { connections: () => readiness.adapters(), refreshMs: opts.metricsRefreshMs });

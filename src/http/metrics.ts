@@ -5,15 +5,25 @@
  * per scrape, so a scrape costs nothing and a busy Prometheus cannot load the database.
  */
 import client from 'prom-client';
-import type { App } from '../app/index.ts';
 import type { DeadLetterDoc, JobRunDoc } from '../db/collections.ts';
-import type { ReclaimEvent } from '../engine/engine.ts';
+import type { Engine, ReclaimEvent } from '../engine/engine.ts';
+import type { FlowControl } from '../flow/index.ts';
+import type { Logger } from '../log.ts';
+import type { Ops } from '../ops/index.ts';
 import type { ConnectionSnapshot } from './connections.ts';
 
 const REFRESH_MS = 15_000;
 /** An idle worker refreshes once in this many intervals (every 5 minutes by default). */
 const IDLE_REFRESH_EVERY = 20;
 const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
+
+/** What the metrics count and read: the engine's and ops' events, the queue, the breakers. */
+export interface MetricsSources {
+  engine: Engine;
+  flow: FlowControl;
+  ops: Ops;
+  log: Logger;
+}
 
 export interface MetricsOptions {
   /** The adapters' connection states, read at scrape time (in memory). */
@@ -26,7 +36,7 @@ export class Metrics {
   readonly registry = new client.Registry();
   /** Counted by serve's process handlers (src/main.ts). */
   readonly unhandledErrors: client.Counter<'kind'>;
-  private readonly app: App;
+  private readonly app: MetricsSources;
   private readonly queueDue: client.Gauge<'job'>;
   private readonly queueOldest: client.Gauge<'job'>;
   private readonly dlqPending: client.Gauge;
@@ -37,7 +47,7 @@ export class Metrics {
   private active = true;
   private idleTicks = 0;
 
-  constructor(app: App, opts: MetricsOptions) {
+  constructor(app: MetricsSources, opts: MetricsOptions) {
     this.app = app;
     const registers = [this.registry];
     client.collectDefaultMetrics({ register: this.registry });

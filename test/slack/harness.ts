@@ -40,7 +40,7 @@ export async function startSlackHarness(opts: StartSlackOptions & { env?: Record
     env: { SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: fake.apiUrl, SLACK_ALERT_CHANNEL: 'C_ALERTS', SLACK_ADMIN_USER_IDS: ADMIN, ...opts.env },
   });
   const http = new HttpServer(app.log);
-  const slack = await startSlack(app, http, opts);
+  const slack = await startSlack(app.frontEnd, http, opts);
   const port = await http.listen(0, '127.0.0.1');
   await slack.connected; // Bolt starts in the background; commands are refused until then
   onCleanup(async () => {

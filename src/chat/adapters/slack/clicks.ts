@@ -45,16 +45,16 @@ const isView = (r: Reply) => Boolean(r.table?.rows.length || r.fields?.length ||
 
 /** Runs one (already acked) click delivery. */
 export async function runClick(ctx: SlackContext, body: BlockAction<ButtonAction>, action: ButtonAction, respond: RespondFn): Promise<void> {
-  const { app, responder, log } = ctx;
+  const { front, responder, log } = ctx;
   if (!(await ctx.deliveries.first(body as unknown as Record<string, unknown>))) {
     log.info({ trigger: body.trigger_id }, 'slack re-delivery of a click ignored');
     return;
   }
-  const invoker = await slackInvoker(app.config, app.ops.identities, { id: body.user.id, name: body.user.username || body.user.name });
+  const invoker = await slackInvoker(front.config, front.ops.identities, { id: body.user.id, name: body.user.username || body.user.name });
   const channel = (body.container.channel_id as string | undefined) ?? body.channel?.id;
   const ephemeralOrigin = body.container.is_ephemeral === true;
   const target: ReplyTarget = { respond, responseUrl: body.response_url, channel, user: body.user.id, ...(ephemeralOrigin ? {} : { messageTs: body.message?.ts }) };
-  const result: DispatchResult & { alreadyDone?: unknown } = await app.dispatcher.click(action.value ?? '', invoker);
+  const result: DispatchResult & { alreadyDone?: unknown } = await front.dispatcher.click(action.value ?? '', invoker);
   log.info({ user: body.user.id, command: result.spec?.path.join(' '), status: result.status, alreadyDone: Boolean(result.alreadyDone) }, 'slack click');
   if (result.status !== 'ok' || result.alreadyDone) {
     await responder.send(target, { ...replyToBlocks(result.reply), ephemeral: true });

@@ -1,12 +1,12 @@
-/** What the Slack listeners share: the app, the Web API, answers, re-delivery memory, in-flight work. */
+/** What the Slack listeners share: the front end's parts (ops, dispatcher, config), the Web API, answers, re-delivery memory, in-flight work. */
 import type { webApi } from '@slack/bolt';
-import type { App } from '../../../app/index.ts';
 import type { Logger } from '../../../log.ts';
+import type { FrontEnd } from '../../frontEnd.ts';
 import type { SlackDeliveries } from './deliveries.ts';
 import type { SlackResponder } from './responder.ts';
 
 export interface SlackContext {
-  app: App;
+  front: FrontEnd;
   client: webApi.WebClient;
   responder: SlackResponder;
   deliveries: SlackDeliveries;

@@ -6,10 +6,10 @@
  * the background, and `status` tells /readyz how far it got.
  */
 import { App as BoltApp, SocketModeReceiver, webApi } from '@slack/bolt';
-import type { App } from '../../../app/index.ts';
 import type { Config } from '../../../config.ts';
 import { ConnectionStatus, keepConnecting } from '../../../http/connections.ts';
 import type { HttpServer } from '../../../http/server.ts';
+import type { FrontEnd } from '../../frontEnd.ts';
 import { SlackAlertNotifier, type SlackAlertNotifierOptions } from './alertThreads.ts';
 import { boltLogger } from './boltLogger.ts';
 import { registerClicks } from './clicks.ts';
@@ -66,13 +66,13 @@ export function slackClientOptions(config: Pick<Config, 'SLACK_API_URL'>): webAp
  * Starts the Slack adapter for `serve` (HTTP mode needs `http` to be listening, or to listen
  * later). Resolves at once with the route mounted; Bolt starts in the background.
  */
-export async function startSlack(app: App, http: HttpServer, opts: StartSlackOptions = {}): Promise<SlackAdapter> {
-  const config = app.config;
+export async function startSlack(front: FrontEnd, http: HttpServer, opts: StartSlackOptions = {}): Promise<SlackAdapter> {
+  const config = front.config;
   if (!config.SLACK_BOT_TOKEN) throw new Error('SLACK_BOT_TOKEN is not set');
   if (!config.SLACK_APP_TOKEN && !config.SLACK_SIGNING_SECRET) {
     throw new Error('set SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode)');
   }
-  const log = app.log.child({ component: 'slack' });
+  const log = front.log.child({ component: 'slack' });
   const logger = boltLogger(log);
   const socketMode = Boolean(config.SLACK_APP_TOKEN);
   const status = new ConnectionStatus('Slack');
@@ -96,10 +96,10 @@ export async function startSlack(app: App, http: HttpServer, opts: StartSlackOpt
   bolt.error(async (err) => log.error({ err }, 'slack listener error'));
 
   const ctx: SlackContext = {
-    app,
+    front,
     client: bolt.client,
     responder: new SlackResponder(bolt.client, log),
-    deliveries: new SlackDeliveries(app.db),
+    deliveries: new SlackDeliveries(front.db),
     inflight: new Inflight(log),
     log,
   };
@@ -130,7 +130,7 @@ export async function startSlack(app: App, http: HttpServer, opts: StartSlackOpt
   const pruneTimer = setInterval(prune, PRUNE_EVERY_MS);
   pruneTimer.unref();
 
-  const notifier = new SlackAlertNotifier({ client: bolt.client, db: app.db, channel: config.SLACK_ALERT_CHANNEL, tokens: app.tokens, log, ...opts.alerts });
+  const notifier = new SlackAlertNotifier({ client: bolt.client, db: front.db, channel: config.SLACK_ALERT_CHANNEL, tokens: front.tokens, log, ...opts.alerts });
   log.info({ mode: socketMode ? 'socket' : 'http', command: config.SLACK_COMMAND, path: socketMode ? undefined : SLACK_EVENTS_PATH }, 'slack adapter started; connecting to Slack in the background');
   return {
     bolt,
