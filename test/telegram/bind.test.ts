@@ -72,6 +72,12 @@ describe('Telegram /bind with codes (long polling)', () => {
     expect((await other.wait()).body.text).toContain('Kill switch is off');
   });
 
+  it('answers a command no family knows, or typed in capitals, through the dispatcher; plain text gets a hint', async () => {
+    expect((await h.say(OWNER, '/frobnicate')).body.text).toContain('Unknown command');
+    expect((await h.say(OWNER, '/Status@switchboard_test_bot')).body.text).toMatch(/Kill switch|kill switch/);
+    expect((await h.say(OWNER, 'hello')).body.text).toContain('Commands start with a slash');
+  });
+
   it('runs the kill switch from Telegram with a reason, and audits it as the Telegram user', async () => {
     const on = await h.say(OWNER, '/ops killswitch on --reason "provider outage"');
     expect(on.body.text).toContain('Kill switch ON');
