@@ -6,12 +6,12 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { useTestDb, type TestDb } from '../support/mongo.ts';
+import { onCleanup, useTestDb, type TestDb } from '../support/mongo.ts';
 import { eventually } from '../support/engine.ts';
 
 const SCRIPT = '/usr/bin/script';
@@ -43,6 +43,7 @@ const plain = (s: string) =>
 describe.skipIf(!existsSync(SCRIPT))('console beside serve', { timeout: 180_000 }, () => {
   it('shows a warning as one line above the prompt and keeps the full entry in the log file', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'sb-console-logs-'));
+    onCleanup(() => rm(dataDir, { recursive: true, force: true }));
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^(SLACK|TELEGRAM)_/.test(k)) env[k] = v;
     Object.assign(env, { MONGODB_URL: `${t.url}${t.dbName}`, DATA_DIR: dataDir, PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'info', ENGINE_PROCESS_EVERY_MS: '500' });

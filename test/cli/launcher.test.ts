@@ -7,10 +7,11 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startTestApp, type TestApp } from '../support/app.ts';
+import { onCleanup } from '../support/mongo.ts';
 
 /** The PATH of a shell outside npm: npm scripts put node_modules/.bin (the pinned Node) first. */
 const userPath = (process.env.PATH ?? '').split(path.delimiter).filter((d) => d && !d.includes('node_modules')).join(path.delimiter);
@@ -33,7 +34,9 @@ let app: TestApp;
 async function asUser(file: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^npm_/i.test(k)) env[k] = v;
-  Object.assign(env, { PATH: userPath, npm_config_cache: await mkdtemp(path.join(os.tmpdir(), 'sb-npm-cache-')), MONGODB_URL: `${app.t.url}${app.t.dbName}`, LOG_LEVEL: 'error' });
+  const cache = await mkdtemp(path.join(os.tmpdir(), 'sb-npm-cache-'));
+  onCleanup(() => rm(cache, { recursive: true, force: true }));
+  Object.assign(env, { PATH: userPath, npm_config_cache: cache, MONGODB_URL: `${app.t.url}${app.t.dbName}`, LOG_LEVEL: 'error' });
   return new Promise((resolve) => {
     execFile(file, args, { env, timeout: 150_000 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
   });
