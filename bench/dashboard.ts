@@ -11,10 +11,8 @@
 import os from 'node:os';
 import type { Db } from 'mongodb';
 import { createApp } from '../src/app/index.ts';
-import { ActionTokens } from '../src/chat/actions.ts';
 import { loadConfig } from '../src/config.ts';
 import { registerDashboard } from '../src/dashboard/routes.ts';
-import { createSignInLink } from '../src/dashboard/signin.ts';
 import { foldCutoff } from '../src/engine/rollupStore.ts';
 import { minuteOf, newRollup } from '../src/engine/rollups.ts';
 import { HttpServer } from '../src/http/server.ts';
@@ -65,10 +63,10 @@ async function main(): Promise<void> {
   const app = createApp({ config, db, log: silentLogger() });
   await app.engine.start({ work: false, ensureIndexes: true });
   const http = new HttpServer(app.log);
-  registerDashboard(app, http);
+  registerDashboard(app.frontEnd, http);
   const port = await http.listen(0, '127.0.0.1');
   const base = `http://127.0.0.1:${port}`;
-  const { url } = await createSignInLink(new ActionTokens(db), { platform: 'cli', id: 'bench', name: 'bench' }, base);
+  const { url } = await app.ops.signInLinks.create({ platform: 'cli', id: 'bench', name: 'bench' });
   const signin = await fetch(`${base}/ui/signin`, { method: 'POST', body: new URLSearchParams({ t: new URL(url).searchParams.get('t') ?? '' }), redirect: 'manual' });
   const cookie = (signin.headers.get('set-cookie') ?? '').split(';')[0];
 

@@ -2,9 +2,6 @@
 import { z } from 'zod';
 import { command } from './define.ts';
 import { fmtDate } from '../src/chat/reply.ts';
-import { ActionTokens } from '../src/chat/actions.ts';
-import { loadConfig } from '../src/config.ts';
-import { createSignInLink, dashboardBase } from '../src/dashboard/signin.ts';
 
 export const dashboardCommand = command({
   path: ['dashboard'],
@@ -16,8 +13,7 @@ export const dashboardCommand = command({
   action: 'dashboard_link',
   args: z.object({}),
   async run(_a, { ops, actor }) {
-    // The link's base is the environment's, as `serve` reads it (the CLI and serve share it).
-    const { url, expiresAt } = await createSignInLink(new ActionTokens(ops.engine.db), actor, dashboardBase(loadConfig()));
+    const { url, expiresAt } = await ops.signInLinks.create(actor);
     return {
       title: 'Dashboard',
       text: `Open ${url} to sign in as ${actor.name}; it works once, until ${fmtDate(expiresAt)}. Do not share it.`,

@@ -37,7 +37,7 @@ export async function startServing(opts: { console?: boolean | 'auto' } = {}): P
   await app.engine.start({ work: true });
   const http = new HttpServer(log);
   const health = registerHealthRoutes(app, http);
-  registerDashboard(app, http);
+  registerDashboard(app.frontEnd, http);
   // Adapters connect in the background: a chat service that is down shows in /readyz, not here.
   const adapters: Adapters = await startAdapters(app, http);
   health.watch(...adapters.connections);

@@ -25,6 +25,8 @@ import { alertsEvaluateJob } from '../../jobs/alertsEvaluate.ts';
 import { createAlerting, type Alerting, type AlertingOptions } from '../alerting/index.ts';
 import type { AlertRule } from '../alerting/rule.ts';
 import { APP_INDEXES, appConfigKeys } from './schema.ts';
+import { dashboardBase } from '../auth/signInLinks.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
 
 export interface App {
   config: Config;
@@ -56,10 +58,13 @@ export interface CreateAppOptions {
   telegramApi?: ApiOptions;
   /** Test seam: other alert rules than alerts/index.ts's, and alerting knobs. */
   alerting?: AlertingOptions & { rules?: readonly AlertRule[] };
+  /** The time of the operations layer (expiries, windows, retention); tests move it. */
+  clock?: Clock;
 }
 
 /** Builds the process's parts; call `app.engine.start({ work })` to connect them. */
 export function createApp(opts: CreateAppOptions): App {
+  const clock = opts.clock ?? systemClock;
   const jobs = loadJobs(opts.config, opts.extraJobs);
   const alertRules = opts.alerting?.rules ?? builtinRules;
   const flow = new FlowControl(opts.db, opts.config, jobs, { rateWindowMs: opts.rateWindowMs, configKeys: appConfigKeys(alertRules) });
@@ -75,11 +80,11 @@ export function createApp(opts: CreateAppOptions): App {
   engine.jobs.add(backfillRunJob(engine, { minDeferMs: 5 * opts.config.GUARD_REFRESH_MS }));
   const alerting = createAlerting({ db: opts.db, config: opts.config, log: opts.log, engine, rules: alertRules }, opts.alerting);
   engine.jobs.add(alertsEvaluateJob({ alerting }));
-  const tokens = new ActionTokens(opts.db);
+  const tokens = new ActionTokens(opts.db, clock);
   // Signup PINs reach the Telegram owner with the bot token, whether or not this process runs the bot.
   const signupChannel = telegramSignupChannel({ config: opts.config, db: opts.db, tokens, log: opts.log }, opts.telegramApi);
   const auth = { signupChannel, pinSecret: opts.config.SIGNUP_PIN_SECRET, defaultRole: opts.config.SIGNUP_DEFAULT_ROLE };
-  const ops = new Ops(engine, flow, { alerts: alerting.ops, auth });
+  const ops = new Ops(engine, flow, { alerts: alerting.ops, auth, tokens, signInBase: dashboardBase(opts.config), clock });
   const dispatcher = new Dispatcher({ registry: commandRegistry(), ops, audit: ops.audit, tokens, log: opts.log });
   // Per-minute statistics of this process's attempts (status, alert rules): only a working engine
   // emits the events they count, so the writer starts with its first event and stop() flushes it.

@@ -9,6 +9,7 @@ import { type Collection, type Db } from 'mongodb';
 import type { Actor } from '../db/collections.ts';
 import type { IndexPlan } from '../db/collections.ts';
 import { insertOnce } from '../db/insertOnce.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
 
 export interface ActionDoc {
   _id: string;
@@ -39,15 +40,17 @@ export type PeekResult =
 
 export class ActionTokens {
   private readonly col: Collection<ActionDoc>;
+  private readonly clock: Clock;
 
-  constructor(db: Db) {
+  constructor(db: Db, clock: Clock = systemClock) {
     this.col = db.collection<ActionDoc>('chatActions');
+    this.clock = clock;
   }
 
   /** Stores a button's command and returns its token (short enough for Telegram's 64 bytes). */
   async create(command: string, label: string, ttlMs = ACTION_TTL_MS): Promise<string> {
     const token = randomBytes(12).toString('base64url');
-    const now = new Date();
+    const now = this.clock.now();
     await this.col.insertOne({ _id: token, kind: 'action', command, label, createdAt: now, expiresAt: new Date(now.getTime() + ttlMs) });
     return token;
   }
@@ -56,7 +59,7 @@ export class ActionTokens {
   async peek(token: string): Promise<PeekResult> {
     const doc = await this.col.findOne({ _id: token, kind: 'action' });
     if (!doc?.command) return { status: 'unknown' };
-    if (doc.expiresAt.getTime() < Date.now()) return { status: 'expired' };
+    if (doc.expiresAt.getTime() < this.clock.now().getTime()) return { status: 'expired' };
     const used = await this.col.findOne({ _id: `used:${token}` });
     if (used?.by && used.at) return { status: 'used', by: used.by, at: used.at };
     return { status: 'ok', command: doc.command };
@@ -72,7 +75,7 @@ export class ActionTokens {
    * The insert of `used:<token>` is the decision, atomic on every server.
    */
   async markUsed(token: string, by: Actor): Promise<{ status: 'ok' } | { status: 'used'; by: Actor; at: Date }> {
-    const now = new Date();
+    const now = this.clock.now();
     if (await insertOnce(this.col, { _id: `used:${token}`, kind: 'use', by, at: now, createdAt: now, expiresAt: new Date(now.getTime() + ACTION_TTL_MS) })) {
       return { status: 'ok' };
     }

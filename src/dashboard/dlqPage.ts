@@ -16,7 +16,7 @@ export const dlqPage: Page = async (ctx) => {
   const status = param(ctx, 'status');
   const list = await run(ctx, line(['dlq', 'list'], { job, status, page: param(ctx, 'page'), limit: '50' }));
   const filters = filterForm('/ui/dlq', [
-    { name: 'job', label: 'Job', value: job, options: ['', ...ctx.app.engine.jobs.names()] },
+    { name: 'job', label: 'Job', value: job, options: ['', ...ctx.front.ops.jobs.names()] },
     { name: 'status', label: 'Status', value: status, options: STATUSES },
   ]);
   const qs = new URLSearchParams(Object.entries({ job, status }).filter((e): e is [string, string] => Boolean(e[1]))).toString();

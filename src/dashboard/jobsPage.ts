@@ -13,7 +13,7 @@ export const jobsPage: Page = async (ctx) => {
   if (id) return jobPage(ctx, id);
   const job = param(ctx, 'job');
   const state = param(ctx, 'state');
-  const names = ctx.app.engine.jobs.names();
+  const names = ctx.front.ops.jobs.names();
   const list = await run(ctx, line(['jobs', 'list'], { job, state, limit: '50' }));
   const filters = filterForm('/ui/jobs', [
     { name: 'job', label: 'Type', value: job, options: ['', ...names] },

@@ -3,11 +3,10 @@
  * failed; DLQ counts; breakers) and the charts of the last 24 hours from the rollups, read in one
  * round of queries.
  */
-import { readRunSeries } from './runSeries.ts';
 import { run, show, type Page } from './pageContext.ts';
 
 export const overviewPage: Page = async (ctx) => {
-  const [status, series] = await Promise.all([run(ctx, 'status'), readRunSeries(ctx.app.engine.cols)]);
+  const [status, series] = await Promise.all([run(ctx, 'status'), ctx.front.ops.runSeries()]);
   // JSON in a data block is not run as script; `<` is escaped so the text cannot close the element.
   const json = JSON.stringify(series).replace(/</g, '\\u003c');
   const charts =

@@ -1,16 +1,16 @@
 /**
- * What a dashboard page works with: the app, the signed-in invoker, the session's CSRF token, the
+ * What a dashboard page works with: the front end's services, the signed-in invoker, the session's CSRF token, the
  * query, and `run`, which runs a command line through the Dispatcher as the invoker (so a page's
  * reads are role-checked and audited like the same command typed in chat).
  */
-import type { App } from '../app/index.ts';
+import type { FrontEnd } from '../chat/frontEnd.ts';
 import type { DispatchResult, Invoker } from '../chat/dispatcher.ts';
 import { quoteArg } from '../chat/grammar.ts';
 import type { ReplyAction } from '../chat/reply.ts';
 import { renderReply, type ReplyViewContext } from './replyView.ts';
 
 export interface PageContext {
-  app: App;
+  front: FrontEnd;
   invoker: Invoker;
   csrf: string;
   query: URLSearchParams;
@@ -28,7 +28,7 @@ export type Page = (ctx: PageContext) => Promise<PageResult>;
 
 /** Runs a command line as the page's invoker. */
 export function run(ctx: PageContext, line: string): Promise<DispatchResult> {
-  return ctx.app.dispatcher.run(line, ctx.invoker);
+  return ctx.front.dispatcher.run(line, ctx.invoker);
 }
 
 /** A command line from words and options; values are quoted, empty options left out. */
@@ -50,16 +50,16 @@ export function show(ctx: PageContext, result: DispatchResult, links?: ReplyView
 
 /** What the reply view needs from a page. */
 export function viewContext(ctx: PageContext): ReplyViewContext {
-  return { dispatcher: ctx.app.dispatcher, invoker: ctx.invoker, csrf: ctx.csrf, back: ctx.here };
+  return { dispatcher: ctx.front.dispatcher, invoker: ctx.invoker, csrf: ctx.csrf, back: ctx.here };
 }
 
 /** Actions the dashboard offers beyond a command's own (cancel a job): tokens from the same store as buttons. */
 export async function withTokens(ctx: PageContext, actions: ReplyAction[]): Promise<ReplyAction[]> {
-  const allowed = actions.filter((a) => ctx.app.dispatcher.allows(a.command, ctx.invoker));
-  return Promise.all(allowed.map(async (a) => ({ ...a, token: await ctx.app.tokens.create(a.command, a.label) })));
+  const allowed = actions.filter((a) => ctx.front.dispatcher.allows(a.command, ctx.invoker));
+  return Promise.all(allowed.map(async (a) => ({ ...a, token: await ctx.front.tokens.create(a.command, a.label) })));
 }
 
 /** True when the invoker's role may run the command a line names. */
 export function may(ctx: PageContext, command: string): boolean {
-  return ctx.invoker.role !== 'none' && ctx.app.dispatcher.allows(command, ctx.invoker);
+  return ctx.invoker.role !== 'none' && ctx.front.dispatcher.allows(command, ctx.invoker);
 }

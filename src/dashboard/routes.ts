@@ -6,7 +6,7 @@
  * else; a POST without the session's CSRF token is refused (403) and audited.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { App } from '../app/index.ts';
+import type { FrontEnd } from '../chat/frontEnd.ts';
 import type { DispatchResult } from '../chat/dispatcher.ts';
 import type { Actor } from '../db/collections.ts';
 import type { HttpServer } from '../http/server.ts';
@@ -20,7 +20,7 @@ import { show, type Page, type PageContext } from './pageContext.ts';
 import { formCommand } from './forms.ts';
 import { clearedCookie, cookieValue, formBody, queryOf, redirect, safeBack, sendHtml, SESSION_COOKIE, sessionCookie } from './respond.ts';
 import { csrfMatches, DashboardSessions, type DashboardSession } from './sessions.ts';
-import { dashboardBase, peekSignIn, redeemSignIn, SIGNIN_PATH } from './signin.ts';
+import { SIGNIN_PATH } from '../auth/signInLinks.ts';
 import { mountStaticFiles } from './staticFiles.ts';
 
 const PAGES: [string, Page][] = [
@@ -37,17 +37,17 @@ const HINT =
   'Open the dashboard with a sign-in link from chat: send <code>dashboard</code> (Slack <code>/ops dashboard</code>, Telegram <code>/dashboard</code>) or run <code>npx switchboard dashboard</code>. A link works once, for 10 minutes.';
 
 /** Mounts the dashboard's routes on the process's HttpServer. */
-export function registerDashboard(app: App, http: HttpServer): void {
-  const sessions = new DashboardSessions(app.db, app.config.DASHBOARD_SESSION_HOURS);
-  const secure = dashboardBase(app.config).startsWith('https:');
+export function registerDashboard(front: FrontEnd, http: HttpServer): void {
+  const sessions = new DashboardSessions(front.db, front.config.DASHBOARD_SESSION_HOURS);
+  const secure = front.ops.signInLinks.base.startsWith('https:');
   mountStaticFiles(http);
 
   const signedIn = async (req: IncomingMessage) => {
     const session = await sessions.find(cookieValue(req, SESSION_COOKIE));
-    return session && { session, invoker: await sessionInvoker(app.config, app.ops.identities, session.actor) };
+    return session && { session, invoker: await sessionInvoker(front.config, front.ops.identities, session.actor) };
   };
   const context = (req: IncomingMessage, s: { session: DashboardSession; invoker: PageContext['invoker'] }): PageContext => ({
-    app,
+    front,
     invoker: s.invoker,
     csrf: s.session.csrf,
     query: queryOf(req),
@@ -75,7 +75,7 @@ export function registerDashboard(app: App, http: HttpServer): void {
 
   http.route('GET', SIGNIN_PATH, async (req, res) => {
     const token = queryOf(req).get('t') ?? '';
-    const checked = await peekSignIn(app.tokens, token);
+    const checked = await front.ops.signInLinks.peek(token);
     if (checked.status !== 'ok') return sendHtml(res, 403, page({ title: 'Sign in', path: '', body: notice(chatText(checked.reason), 'error') }));
     const form = `<form method="post" action="${SIGNIN_PATH}">${hidden('t', token)}<button type="submit" class="primary">Sign in as ${esc(checked.actor.name)}</button></form>`;
     sendHtml(res, 200, page({ title: 'Sign in', path: '', body: `<p>This link signs you in as <b>${esc(checked.actor.name)}</b> (${esc(checked.actor.platform)}). It works once.</p>${form}` }));
@@ -83,11 +83,11 @@ export function registerDashboard(app: App, http: HttpServer): void {
 
   http.route('POST', SIGNIN_PATH, async (req, res, raw) => {
     if (req.headers['sec-fetch-site'] === 'cross-site') return refuse(req, res, undefined, 'A sign-in from another site is refused.');
-    const checked = await redeemSignIn(app.tokens, formBody(raw).t ?? '');
+    const checked = await front.ops.signInLinks.redeem(formBody(raw).t ?? '');
     if (checked.status !== 'ok') return sendHtml(res, 403, page({ title: 'Sign in', path: '', body: notice(chatText(checked.reason), 'error') }));
     const { id } = await sessions.open(checked.actor);
-    await app.ops.audit.record({ action: 'dashboard_signin', actor: checked.actor, outcome: 'ok', detail: { hours: app.config.DASHBOARD_SESSION_HOURS } });
-    redirect(res, '/ui', { 'set-cookie': sessionCookie(id, app.config.DASHBOARD_SESSION_HOURS * 3600, secure) });
+    await front.ops.audit.record({ action: 'dashboard_signin', actor: checked.actor, outcome: 'ok', detail: { hours: front.config.DASHBOARD_SESSION_HOURS } });
+    redirect(res, '/ui', { 'set-cookie': sessionCookie(id, front.config.DASHBOARD_SESSION_HOURS * 3600, secure) });
   });
 
   /** A POST from a signed-in page with the session's CSRF token, or a refusal (403, audited). */
@@ -102,7 +102,7 @@ export function registerDashboard(app: App, http: HttpServer): void {
 
   const refuse = async (req: IncomingMessage, res: ServerResponse, actor: Actor | undefined, why: string) => {
     const who: Actor = actor ?? { platform: 'http', id: String(req.socket.remoteAddress ?? 'unknown'), name: 'anonymous' };
-    await app.ops.audit.record({ action: 'dashboard_post', actor: who, command: `POST ${(req.url ?? '').split('?')[0]}`, outcome: 'denied', error: why });
+    await front.ops.audit.record({ action: 'dashboard_post', actor: who, command: `POST ${(req.url ?? '').split('?')[0]}`, outcome: 'denied', error: why });
     sendHtml(res, 403, page({ title: 'Refused', path: '', body: notice(esc(why), 'error') }));
   };
 
@@ -121,12 +121,12 @@ export function registerDashboard(app: App, http: HttpServer): void {
     sendHtml(res, 200, page({ title: 'Confirm', path: '', invoker: ctx.invoker, csrf: ctx.csrf, body }));
   });
 
-  guardedPost('/ui/act', async (ctx, form, res) => outcomePage(ctx, res, await app.dispatcher.click(form.token ?? '', ctx.invoker), safeBack(form.back)));
+  guardedPost('/ui/act', async (ctx, form, res) => outcomePage(ctx, res, await front.dispatcher.click(form.token ?? '', ctx.invoker), safeBack(form.back)));
 
   guardedPost('/ui/run', async (ctx, form, res) => {
     const built = formCommand(form);
     if (!built.ok) return sendHtml(res, 400, page({ title: 'Not run', path: '', invoker: ctx.invoker, csrf: ctx.csrf, body: notice(esc(built.error), 'error') }));
-    outcomePage(ctx, res, await app.dispatcher.run(built.line, ctx.invoker), built.back);
+    outcomePage(ctx, res, await front.dispatcher.run(built.line, ctx.invoker), built.back);
   });
 }
 

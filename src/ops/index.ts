@@ -12,6 +12,7 @@ import type { BreakerTransition } from '../flow/breakers.ts';
 import { DeadLetters } from './deadLetters.ts';
 import { Jobs } from './jobs.ts';
 import { computeStatus, type StatusData } from './status.ts';
+import { readRunSeries, type RunSeries } from './runSeries.ts';
 import { Identities } from '../auth/identities.ts';
 import { BindCodes } from '../auth/bindCodes.ts';
 import { OwnerStore } from '../auth/owner.ts';
@@ -24,6 +25,8 @@ import { BreakerControls } from './breakers.ts';
 import { RuntimeConfig } from './config.ts';
 import { viewSwitch, type KillSwitchView } from './killSwitch.ts';
 import { Roles } from './roles.ts';
+import { SignInLinks, type SingleUseTokens } from '../auth/signInLinks.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
 
 export type { KillSwitchView } from './killSwitch.ts';
 
@@ -32,6 +35,17 @@ export interface AuthOptions {
   signupChannel?: SignupChannel;
   pinSecret?: string;
   defaultRole?: Role;
+}
+
+export interface OpsOptions {
+  /** The process's alerting (built by the composition root). */
+  alerts: AlertOps;
+  auth?: AuthOptions;
+  /** The button token store (chatActions): dashboard sign-in links are single-use tokens too. */
+  tokens: SingleUseTokens;
+  /** The public base of dashboard links (DASHBOARD_URL, or http://localhost:PORT). */
+  signInBase?: string;
+  clock?: Clock;
 }
 
 /**
@@ -57,8 +71,12 @@ export class Ops extends EventEmitter {
   readonly config: RuntimeConfig;
   readonly breakers: BreakerControls;
   readonly roles: Roles;
+  /** Single-use links that sign a chat identity in to the web dashboard. */
+  readonly signInLinks: SignInLinks;
+  /** The time as the operations layer sees it (tests move it). */
+  readonly clock: Clock;
 
-  constructor(engine: Engine, flow: FlowControl, opts: { alerts: AlertOps; auth?: AuthOptions }) {
+  constructor(engine: Engine, flow: FlowControl, opts: OpsOptions) {
     super();
     this.engine = engine;
     this.flow = flow;
@@ -76,6 +94,8 @@ export class Ops extends EventEmitter {
     this.config = new RuntimeConfig(engine.settings, flow.ctx);
     this.breakers = new BreakerControls(flow.breakers);
     this.roles = new Roles(this.identities);
+    this.clock = opts.clock ?? systemClock;
+    this.signInLinks = new SignInLinks(opts.tokens, opts.signInBase ?? 'http://localhost:8080', this.clock);
     engine.on('dead-letter', (d) => this.emit('dead-letter', d));
     engine.on('run', (r) => this.emit('run', r));
     engine.settings.on('change', (c) => this.emit('setting', c));
@@ -85,6 +105,11 @@ export class Ops extends EventEmitter {
         .record({ action: 'breaker_transition', actor: t.by ?? SYSTEM_ACTOR, target: t.provider, reason: t.reason, outcome: 'ok', detail: { from: t.from, to: t.to, failures: t.failures } })
         .catch(() => {});
     });
+  }
+
+  /** Runs per minute by outcome and their durations over the last 24 hours, from the rollups (the dashboard's charts). */
+  runSeries(): Promise<RunSeries> {
+    return readRunSeries(this.engine.cols, this.clock.now());
   }
 
   status(): Promise<StatusData> {

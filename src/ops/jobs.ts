@@ -99,6 +99,11 @@ export class Jobs {
     return maskSecrets({ ...toItem(j), payload: j.data, runs, schedule: j.repeatInterval ? String(j.repeatInterval) : null }, { secretPaths });
   }
 
+  /** The job types this process defines, sorted. */
+  names(): string[] {
+    return this.engine.jobs.names();
+  }
+
   /** The payload fields a job masks beyond the key rules (its secretFields); none for a job not defined here. */
   secretFieldsOf(name: string): readonly string[] | undefined {
     return this.engine.jobs.get(name)?.secretFields;

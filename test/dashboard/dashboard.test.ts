@@ -4,11 +4,12 @@
  * a forged POST is refused and audited), an admin's retry and confirmed delete of dead letters,
  * and the overview chart drawn from seeded rollups. Screenshots go to test/artifacts/.
  */
+import { SIGNIN_TTL_MS } from '../../src/auth/signInLinks.ts';
 import { mkdirSync } from 'node:fs';
 import { ObjectId } from 'mongodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { JobRunDoc } from '../../src/db/collections.ts';
-import type { RunSeries } from '../../src/dashboard/runSeries.ts';
+import type { RunSeries } from '../../src/ops/runSeries.ts';
 import { seedRollups } from '../alerting/helpers.ts';
 import { asUser } from '../support/app.ts';
 import { startDashboard, type DashboardHarness } from './harness.ts';
@@ -75,8 +76,7 @@ describe('dashboard sign-in', () => {
     await expect(other.locator('main').textContent()).resolves.toContain('already used');
 
     const expired = await h.link(viewer);
-    const token = new URL(expired).searchParams.get('t')!;
-    await h.app.t.db.collection('chatActions').updateOne({ _id: token as never }, { $set: { expiresAt: new Date(Date.now() - 1000) } });
+    h.clock.advance(SIGNIN_TTL_MS + 1000);
     const late = await other.goto(expired);
     expect(late?.status()).toBe(403);
     await expect(other.locator('main').textContent()).resolves.toContain('expired');

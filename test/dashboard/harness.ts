@@ -8,10 +8,14 @@ import type { Invoker } from '../../src/chat/dispatcher.ts';
 import { registerDashboard } from '../../src/dashboard/routes.ts';
 import { HttpServer } from '../../src/http/server.ts';
 import { startTestApp, type TestApp, type TestAppOptions } from '../support/app.ts';
+import { TestClock } from '../support/clock.ts';
+import { testLogger } from '../support/engine.ts';
 import { onCleanup } from '../support/mongo.ts';
 
 export interface DashboardHarness {
   app: TestApp;
+  /** The app's clock: move it instead of back-dating tokens. */
+  clock: TestClock;
   base: string;
   browser: Browser;
   /** A sign-in link made by the `dashboard` command as `invoker`. */
@@ -23,13 +27,13 @@ export interface DashboardHarness {
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 export async function startDashboard(opts: TestAppOptions = {}): Promise<DashboardHarness> {
-  const app = await startTestApp({ work: false, ...opts });
-  const http = new HttpServer(app.log);
-  registerDashboard(app, http);
+  // The port first: the links the `dashboard` command makes point at DASHBOARD_URL.
+  const http = new HttpServer(testLogger());
   const port = await http.listen(0, '127.0.0.1');
   const base = `http://127.0.0.1:${port}`;
-  // The `dashboard` command reads DASHBOARD_URL from the environment, as serve and the CLI do.
-  process.env.DASHBOARD_URL = base;
+  const clock = new TestClock();
+  const app = await startTestApp({ work: false, clock, ...opts, config: { ...opts.config, DASHBOARD_URL: base } });
+  registerDashboard(app.frontEnd, http);
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
   onCleanup(async () => {
     await browser.close();
@@ -42,6 +46,7 @@ export async function startDashboard(opts: TestAppOptions = {}): Promise<Dashboa
   };
   return {
     app,
+    clock,
     base,
     browser,
     link,

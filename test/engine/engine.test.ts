@@ -111,7 +111,8 @@ describe('dead-letter retry', () => {
     flow.guards(engine.settings);
     const { AlertOps } = await import('../../src/alerting/alertOps.ts');
     const { AlertStore } = await import('../../src/alerting/store.ts');
-    const ops = new Ops(engine, flow, { alerts: new AlertOps({ store: new AlertStore(t.db), rules: [], config: engine.settings }) });
+    const { ActionTokens } = await import('../../src/chat/actions.ts');
+    const ops = new Ops(engine, flow, { alerts: new AlertOps({ store: new AlertStore(t.db), rules: [], config: engine.settings }), tokens: new ActionTokens(t.db) });
     flaky.failing = false;
     const ok = nextEvent<JobRunDoc>(engine, 'run', (r) => r?.jobId === id && r.outcome === 'success');
     const res = await ops.deadLetters.retry({ ids: [String(entry._id)] }, { platform: 'cli', id: 'me', name: 'me' });

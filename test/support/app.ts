@@ -1,5 +1,6 @@
 /** A whole Switchboard process (engine, ops, dispatcher) on a fresh test database. */
 import { createApp, type App, type CreateAppOptions } from '../../src/app/index.ts';
+import type { Clock } from '../../src/util/clock.ts';
 import type { ApiOptions } from '../../src/chat/adapters/telegram/api.ts';
 import type { Invoker } from '../../src/chat/dispatcher.ts';
 import type { Role } from '../../src/auth/roles.ts';
@@ -26,6 +27,8 @@ export interface TestAppOptions {
   db?: TestDb;
   /** Other alert rules than the built-ins, and alerting knobs. */
   alerting?: CreateAppOptions['alerting'];
+  /** A clock the test moves (expiries, windows) instead of back-dating stored documents. */
+  clock?: Clock;
 }
 
 /** Starts an app (engine working unless `work: false`); stopped when the test file ends. */
@@ -37,7 +40,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     WORKER_NAME: `test-${Math.random().toString(36).slice(2, 8)}`,
     ...opts.config,
   });
-  const app = createApp({ config, db: t.db, log: testLogger(), extraJobs: opts.extraJobs, guards: opts.guards, rateWindowMs: opts.rateWindowMs, telegramApi: opts.telegramApi, alerting: opts.alerting });
+  const app = createApp({ config, db: t.db, log: testLogger(), extraJobs: opts.extraJobs, guards: opts.guards, rateWindowMs: opts.rateWindowMs, telegramApi: opts.telegramApi, alerting: opts.alerting, clock: opts.clock });
   await app.engine.start({ work: opts.work ?? true, ensureIndexes: true });
   onCleanup(() => app.stop(500));
   return { ...app, t };
