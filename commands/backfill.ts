@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { command } from './define.ts';
 import { fmtDate } from '../src/chat/reply.ts';
 import type { BackfillView } from '../src/ops/backfills.ts';
+import { actedOn } from '../src/chat/outcome.ts';
 
 const summaryOf = (b: BackfillView) =>
   `${b.job} backfill ${b.id}: ${b.status}, ${b.done}/${b.total} chunks, ${b.rate}/min` +
@@ -82,13 +83,15 @@ export const backfillCommands = [
     args: z.object({ id: z.string({ error: 'give the backfill ID' }) }),
     async run({ id }, { ops, actor }) {
       const b = await ops.backfills.cancel(id, actor);
+      // A cancel requested before is not this command's doing: nothing acted on (exit 1).
+      const outcome = actedOn({ done: b.changed ? 1 : 0, skipped: b.changed ? [] : [{ target: id, reason: 'a cancel was already requested' }], verb: 'Cancelled', noun: 'backfill' });
       const text =
         b.status === 'cancelled'
           ? `Backfill ${id} cancelled at ${b.done}/${b.total} chunks.`
           : b.changed
             ? `Backfill ${id} will stop after the chunk in progress (${b.done}/${b.total} done).`
             : `A cancel of backfill ${id} was already requested; it stops after the chunk in progress.`;
-      return { text, ephemeral: false, data: b, audit: { target: `${b.job} ${id}`, detail: { changed: b.changed, done: b.done } } };
+      return { text, outcome: outcome.outcome, ephemeral: false, data: b, audit: { target: `${b.job} ${id}`, detail: { changed: b.changed, done: b.done } } };
     },
   }),
 ];

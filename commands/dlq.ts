@@ -1,8 +1,10 @@
 /** `dlq list|show|retry|delete|export`: the dead-letter queue. */
 import { z } from 'zod';
 import { command } from './define.ts';
+import { echo } from '../src/util/echo.ts';
 import { fmtDate, truncate, type ReplyAction } from '../src/chat/reply.ts';
 import { UsageError } from '../src/errors.ts';
+import { actedOn, asTargets } from '../src/chat/outcome.ts';
 
 const STATUS = z.enum(['pending', 'retry_scheduled', 'retried', 'deleted']);
 const ids = z.array(z.string()).default([]);
@@ -87,12 +89,11 @@ export const dlqCommands = [
       if (!a.all && a.ids.length === 0) throw new UsageError('Give dead-letter IDs, or --all.');
       if (a.all && a.ids.length) throw new UsageError('Give IDs or --all, not both.');
       const res = await ops.deadLetters.retry(a, actor);
-      const skipped = res.skipped.length ? `; skipped ${res.skipped.length} (${res.skipped.slice(0, 3).map((s) => `${s.id}: ${s.reason}`).join(', ')})` : '';
       return {
-        text: `Retried ${res.done.length} dead letter${res.done.length === 1 ? '' : 's'}${skipped}.`,
+        ...actedOn({ done: res.done.length, skipped: asTargets(res.skipped), verb: 'Retried', noun: 'dead letter', nothing: `nothing to retry${a.job ? ` of ${a.job}` : ''}` }),
         ephemeral: false,
         data: { retried: res.done, skipped: res.skipped },
-        audit: { target: a.all ? `all${a.job ? ` ${a.job}` : ''}` : a.ids.join(' '), detail: { retried: res.done.length, skipped: res.skipped.length } },
+        audit: { target: a.all ? `all${a.job ? ` ${a.job}` : ''}` : echo(a.ids.join(' '), 500), detail: { retried: res.done.length, skipped: res.skipped.length } },
       };
     },
   }),
@@ -106,12 +107,11 @@ export const dlqCommands = [
     args: z.object({ ids: ids.refine((l) => l.length > 0, 'give at least one dead-letter ID') }),
     async run({ ids: list }, { ops, actor }) {
       const res = await ops.deadLetters.delete(list, actor);
-      const skipped = res.skipped.length ? `; skipped ${res.skipped.length} (${res.skipped.slice(0, 3).map((s) => `${s.id}: ${s.reason}`).join(', ')})` : '';
       return {
-        text: `Deleted ${res.done.length} dead letter${res.done.length === 1 ? '' : 's'}${skipped}.`,
+        ...actedOn({ done: res.done.length, skipped: asTargets(res.skipped), verb: 'Deleted', noun: 'dead letter' }),
         ephemeral: false,
         data: { deleted: res.done, skipped: res.skipped },
-        audit: { target: list.join(' '), detail: { deleted: res.done.length } },
+        audit: { target: echo(list.join(' '), 500), detail: { deleted: res.done.length } },
       };
     },
   }),

@@ -1,13 +1,30 @@
 /** `jobs list|show|run|retry-failed|cancel|pause|resume`. */
 import { z } from 'zod';
 import { command } from './define.ts';
-import { reason, duration as durationArg } from './args.ts';
+import { reason, duration as durationArg, when } from './args.ts';
+import { actedOn, asTargets } from '../src/chat/outcome.ts';
 import { fmtDate, truncate } from '../src/chat/reply.ts';
 import { quoteArg } from '../src/chat/grammar.ts';
 import { formatDuration } from '../src/util/duration.ts';
 import { UsageError } from '../src/errors.ts';
+import type { JobRunDoc } from '../src/db/collections.ts';
 
 const duration = durationArg();
+
+/** One progress line of `jobs run --wait`: an attempt started, failed (and will be retried), or ended. */
+function attemptLine(r: JobRunDoc): string {
+  const err = r.error ? `: ${truncate(r.error.message, 200)}` : '';
+  switch (r.outcome) {
+    case 'running':
+      return `Attempt ${r.attempt} started at ${fmtDate(r.startedAt)}.`;
+    case 'failed':
+      return `Attempt ${r.attempt} failed after ${formatDuration(r.durationMs ?? 0)}${err}; it will be retried.`;
+    case 'aborted':
+      return `Attempt ${r.attempt} did not count${err}; it will run again.`;
+    default:
+      return `Attempt ${r.attempt} ended: ${r.outcome} in ${formatDuration(r.durationMs ?? 0)}${err}.`;
+  }
+}
 const STATES = ['queued', 'running', 'scheduled', 'failed', 'completed'] as const;
 
 export const jobsCommands = [
@@ -64,7 +81,7 @@ export const jobsCommands = [
     path: ['jobs', 'run'],
     summary: 'Enqueue a job with a JSON payload (checked against its schema)',
     usage: 'jobs run NAME [PAYLOAD_JSON] [--at WHEN] [--wait] [--timeout DURATION] [--dedupe-key KEY --dedupe-window DURATION]',
-    description: 'With --wait, waits for the first attempt and prints its outcome. WHEN is an ISO date or words like "in 10 minutes".',
+    description: 'With --wait, follows the job through its retries (one line as each attempt starts and fails) and prints how it ended: success, or dead (in the DLQ). WHEN is an ISO date (2025-06-01T09:30Z) or "in" and a duration ("in 10 minutes").',
     examples: ['jobs run http.invoke {"url":"https://example.com/hook"}', 'jobs run http.invoke {"url":"https://example.com"} --wait', 'jobs run maintenance.cleanup --at "in 10 minutes"'],
     role: 'operator',
     positionals: ['name'],
@@ -73,17 +90,16 @@ export const jobsCommands = [
     args: z.object({
       name: z.string({ error: 'give the job name' }),
       payload: z.record(z.string(), z.unknown()).default({}),
-      at: z.string().optional(),
+      at: when.optional(),
       wait: z.boolean().default(false),
       timeout: duration.default(5 * 60_000),
       dedupeKey: z.string().min(1).optional(),
       dedupeWindow: duration.optional(),
     }),
-    async run(a, { ops, actor }) {
+    async run(a, { ops, actor, progress }) {
       if (a.dedupeWindow !== undefined && !a.dedupeKey) throw new UsageError('--dedupe-window needs --dedupe-key.');
       if (a.wait && a.dedupeKey) throw new UsageError('--wait and --dedupe-key do not go together.');
-      const at = a.at ? (Number.isNaN(Date.parse(a.at)) ? a.at : new Date(a.at)) : undefined;
-      const queued = await ops.jobs.run(a.name, a.payload, { at, dedupeKey: a.dedupeKey, dedupeWindowMs: a.dedupeWindow, enqueuedBy: `${actor.platform}:${actor.id}` });
+      const queued = await ops.jobs.run(a.name, a.payload, { at: a.at, dedupeKey: a.dedupeKey, dedupeWindowMs: a.dedupeWindow, enqueuedBy: `${actor.platform}:${actor.id}` });
       // The audit trail records what was run, not the credentials it was run with.
       const payload = ops.jobs.maskPayload(a.name, a.payload);
       const audit = { target: `${a.name} ${queued.id}`, detail: { payload } };
@@ -102,7 +118,8 @@ export const jobsCommands = [
           audit,
         };
       }
-      const run = await ops.jobs.waitForOutcome(queued.id, a.timeout);
+      progress(`Enqueued ${a.name} as ${queued.id}; waiting up to ${formatDuration(a.timeout)} for it to finish.`);
+      const run = await ops.jobs.waitForOutcome(queued.id, a.timeout, { onRun: (r) => progress(attemptLine(r)) });
       if (!run) {
         return {
           text: `Enqueued ${a.name} as ${queued.id}, but no worker finished an attempt within ${formatDuration(a.timeout)}; is \`switchboard serve\` running?`,
@@ -128,7 +145,7 @@ export const jobsCommands = [
     async run({ job, since }, { ops, actor }) {
       const res = await ops.deadLetters.retry({ all: true, job, since: since === undefined ? undefined : new Date(Date.now() - since) }, actor);
       return {
-        text: `Retried ${res.done.length} failed job${res.done.length === 1 ? '' : 's'}${job ? ` of ${job}` : ''}${res.skipped.length ? `; skipped ${res.skipped.length}` : ''}.`,
+        ...actedOn({ done: res.done.length, skipped: asTargets(res.skipped), verb: 'Retried', noun: `failed job${job ? ` of ${job}` : ''}`, nothing: `nothing to retry${job ? ` of ${job}` : ''}` }),
         data: { retried: res.done, skipped: res.skipped },
         audit: { target: job ?? 'all', detail: { retried: res.done.length } },
       };

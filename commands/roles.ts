@@ -4,6 +4,7 @@ import { command } from './define.ts';
 import { fmtDate } from '../src/chat/reply.ts';
 import { ROLES } from '../src/auth/roles.ts';
 import type { UserRef } from '../src/ops/roles.ts';
+import { actedOn } from '../src/chat/outcome.ts';
 
 /** `slack:U123`, `telegram:12345`, or a Slack mention `<@U123|name>` / `<@U123>` (meaning slack). */
 export function parseUserRef(text: string): UserRef | undefined {
@@ -73,8 +74,11 @@ export const rolesCommands = [
     args: z.object({ user }),
     async run({ user: u }, { ops }) {
       const before = await ops.roles.revoke(u);
+      // Nobody to revoke is a failed action (exit 1), told in the same words as every other.
+      const outcome = actedOn({ done: before ? 1 : 0, skipped: before ? [] : [{ target: show(u), reason: 'has no role to revoke' }], verb: 'Revoked', noun: 'role' });
       return {
-        text: before ? `${show(u)} no longer has the ${before} role; the default role applies.` : `${show(u)} had no role; nothing changed.`,
+        text: before ? `${show(u)} no longer has the ${before} role; the default role applies.` : outcome.text,
+        outcome: outcome.outcome,
         data: { platform: u.platform, userId: u.userId, before: before ?? null },
         audit: { target: `${u.platform}:${u.userId}`, detail: { before: before ?? null } },
       };

@@ -35,7 +35,9 @@ async function withLocalApp<T>(fn: (app: App, consoleLog?: ConsoleLog) => Promis
 
 function runOne(args: string[], json: boolean): Promise<number> {
   return withLocalApp(async (app) => {
-    const result = await app.dispatcher.run(args.map(shellWord).join(' '), localAdmin('cli'));
+    // Progress (`jobs run --wait`) goes to stderr, so stdout stays the answer (one JSON document with --json).
+    const progress = (line: string) => void process.stderr.write(`${line}\n`);
+    const result = await app.dispatcher.run(args.map(shellWord).join(' '), localAdmin('cli'), { progress });
     const file = result.status === 'ok' ? result.reply.file : undefined;
     if (json) {
       const data = file ? { ...(result.reply.data as object), csv: await collect(file.lines()) } : result.reply.data;

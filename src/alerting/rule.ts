@@ -16,7 +16,7 @@ import { z } from 'zod';
 import type { ReplyField } from '../chat/reply.ts';
 import type { SwitchboardCollections } from '../db/collections.ts';
 import type { JobRegistry } from '../engine/defineJob.ts';
-import { parseDuration } from '../util/duration.ts';
+import { DURATION_FORMS, parseDuration, parseDurationSetting } from '../util/duration.ts';
 
 /** One subject that breaches a rule now. */
 export interface Breach {
@@ -102,9 +102,9 @@ export function duration(def: string, description: string) {
   return z
     .union([z.number(), z.string()])
     .transform((v, ctx) => {
-      const out = typeof v === 'number' ? v : /^\d+$/.test(v.trim()) ? Number(v) : parseDuration(v);
-      if (out === undefined || !Number.isFinite(out) || out < 0) {
-        ctx.addIssue({ code: 'custom', message: 'expected a duration like 15m, 1h or 7d' });
+      const out = parseDurationSetting(v);
+      if (out === undefined) {
+        ctx.addIssue({ code: 'custom', message: `expected ${DURATION_FORMS}` });
         return z.NEVER;
       }
       return out;

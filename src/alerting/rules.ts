@@ -36,8 +36,8 @@ export function findRule(name: string, rules: readonly AlertRule[]): AlertRule |
   return rules.find((r) => r.name === name);
 }
 
-function meta(schema: z.ZodType): { description?: string; defaultText?: string } {
-  return (schema.meta() ?? {}) as { description?: string; defaultText?: string };
+function meta(schema: z.ZodType): { description?: string; defaultText?: string; duration?: boolean } {
+  return (schema.meta() ?? {}) as { description?: string; defaultText?: string; duration?: boolean };
 }
 
 /** Every parameter of every rule, with default and description, for `config get`. */
@@ -108,6 +108,8 @@ export function alertConfigKeys(rules: readonly AlertRule[]): ConfigKeyDecl[] {
       schema: z.preprocess(fromText, decl.schema),
       description: p.description || `${p.rule}: ${p.param}`,
       defaultFor: () => decl.schema.safeParse(undefined).data,
+      // Durations (`duration(...)` parameters) are shown as 10m and set as 10m or milliseconds.
+      ...(meta(decl.schema).duration ? { duration: true } : {}),
     };
   });
 }

@@ -15,7 +15,9 @@ import { helpReply, usageText } from './help.ts';
 import { fromFlag, optionNames, type CommandRegistry, type CommandSpec } from './registry.ts';
 import { fmtDate, type Reply } from './reply.ts';
 import { roleAllows, type Role } from '../auth/roles.ts';
-import { closestMatches } from './suggest.ts';
+import { didYouMean } from './suggest.ts';
+import { actedOnNothing } from './outcome.ts';
+import { echo } from '../util/echo.ts';
 
 export interface Invoker {
   actor: Actor;
@@ -35,6 +37,15 @@ export function exitCode(status: DispatchStatus): number {
   return status === 'ok' ? 0 : status === 'usage' ? 2 : 1;
 }
 
+/** What a front end may give a run besides the text: where progress lines go (`jobs run --wait`). */
+export interface RunOptions {
+  progress?: (line: string) => void;
+}
+
+/** Audit action of a line that names no command; the text is kept only up to AUDIT_TEXT_MAX. */
+export const UNKNOWN_ACTION = 'unknown';
+const AUDIT_TEXT_MAX = 1000;
+
 export interface DispatcherOptions {
   registry: CommandRegistry;
   ops: Ops;
@@ -53,25 +64,25 @@ export class Dispatcher {
   }
 
   /** Runs one command line as `invoker`. */
-  async run(text: string, invoker: Invoker): Promise<DispatchResult> {
+  async run(text: string, invoker: Invoker, runOpts: RunOptions = {}): Promise<DispatchResult> {
     const parsed = parseCommandLine(text, { booleanFlags: this.registry.booleanFlags() });
     if (!parsed.ok) {
       return this.finish(invoker, text, 'parse', { status: 'usage', reply: { text: `${parsed.error}. Try \`help\`.`, ephemeral: true } });
     }
     const { words, options, payload } = parsed.value;
     if (words.length === 0 || words[0].toLowerCase() === 'help') {
-      return this.finish(invoker, text, 'help', { status: 'ok', reply: helpReply(this.registry, words.slice(1), invoker.role) });
+      const help = helpReply(this.registry, words.slice(1), invoker.role);
+      return this.finish(invoker, text, 'help', { status: help.found ? 'ok' : 'usage', reply: help.reply });
     }
     const found = this.registry.resolve(words);
-    if (!found) {
-      const guess = closestMatches(words.slice(0, 2).join(' '), this.registry.names());
-      const hint = guess.length ? ` Did you mean: ${guess.map((g) => `\`${g}\``).join(', ')}?` : '';
-      const reply = { text: `Unknown command \`${words[0]}\`.${hint} Type \`help\` for the list.`, ephemeral: true };
-      return this.finish(invoker, text, words[0].toLowerCase(), { status: 'usage', reply });
-    }
+    if (!found) return this.finish(invoker, text, UNKNOWN_ACTION, { status: 'usage', reply: { text: unknownCommand(this.registry, words), ephemeral: true } });
     const { spec, rest } = found;
     const action = spec.action ?? spec.path.join('_');
-    if (options.help === true) return this.finish(invoker, text, 'help', { status: 'ok', reply: helpReply(this.registry, spec.path, invoker.role) });
+    if (options.help === true) return this.finish(invoker, text, 'help', { status: 'ok', reply: helpReply(this.registry, spec.path, invoker.role).reply });
+    // `breakers explode`: the family's default command does not take the word; say what the family has.
+    if (rest.length && !(spec.positionals ?? []).length && this.registry.list([spec.path[0]]).length > 1) {
+      return this.finish(invoker, text, UNKNOWN_ACTION, { status: 'usage', reply: { text: unknownCommand(this.registry, [...spec.path, ...rest]), ephemeral: true } });
+    }
     const bound = bindArgs(spec, rest, options, payload);
     if (!bound.ok) return this.finish(invoker, text, action, usage(spec, bound.error), spec);
     if (!roleAllows(invoker.role, spec.role)) {
@@ -82,9 +93,11 @@ export class Dispatcher {
       return this.finish(invoker, text, action, { status: 'denied', reply }, spec);
     }
     try {
-      const reply = await spec.run(bound.args as never, { actor: invoker.actor, role: invoker.role as Role, ops: this.opts.ops, commandText: text });
+      const progress = runOpts.progress ?? (() => {});
+      const reply = await spec.run(bound.args as never, { actor: invoker.actor, role: invoker.role as Role, ops: this.opts.ops, commandText: text, progress });
       await this.attachTokens(reply);
-      return await this.finish(invoker, text, action, { status: 'ok', reply }, spec);
+      // Targets were named and none was acted on: the command failed, whatever it printed.
+      return await this.finish(invoker, text, action, { status: actedOnNothing(reply.outcome) ? 'error' : 'ok', reply }, spec);
     } catch (err) {
       if (err instanceof UsageError) return this.finish(invoker, text, action, usage(spec, err.message), spec);
       if (err instanceof OpsError) {
@@ -138,7 +151,7 @@ export class Dispatcher {
       await this.opts.audit.record({
         action,
         actor: invoker.actor,
-        command: text,
+        command: text.length > AUDIT_TEXT_MAX ? `${text.slice(0, AUDIT_TEXT_MAX - 1)}…` : text,
         outcome,
         ...(result.reply.audit?.target ? { target: result.reply.audit.target } : {}),
         ...(result.reply.audit?.reason ? { reason: result.reply.audit.reason } : {}),
@@ -154,6 +167,20 @@ export class Dispatcher {
 
 function alreadyDone(by: Actor, at: Date): DispatchResult & { alreadyDone: { by: Actor; at: Date } } {
   return { status: 'ok', reply: { text: `Already done by ${by.name} at ${fmtDate(at)}.`, ephemeral: true }, alreadyDone: { by, at } };
+}
+
+/**
+ * "Unknown command" for words that name none: the family's subcommands when the first word is a
+ * family (`jobs explode`), else the nearest command names. The words are echoed, capped and escaped.
+ */
+export function unknownCommand(registry: CommandRegistry, words: string[]): string {
+  const family = registry.list([words[0]]);
+  if (family.length && words.length > 1) {
+    const subs = [...new Set(family.map((s) => s.path.slice(1).join(' ')).filter(Boolean))];
+    const name = words[0].toLowerCase();
+    return `Unknown command \`${echo(`${name} ${words[1]}`)}\`.${didYouMean(words[1], subs, (w) => `${name} ${w}`)} \`${name}\` has: ${subs.join(', ')}. Type \`help ${name}\` for details.`;
+  }
+  return `Unknown command \`${echo(words[0])}\`.${didYouMean(words.slice(0, 2).join(' '), registry.names())} Type \`help\` for the list.`;
 }
 
 function usage(spec: CommandSpec, problem: string): DispatchResult {
@@ -175,11 +202,11 @@ export function bindArgs(spec: CommandSpec, rest: string[], options: Record<stri
       input[name] = rest[i++];
     }
   }
-  if (i < rest.length) return { ok: false, error: `Unexpected \`${rest[i]}\`.` };
+  if (i < rest.length) return { ok: false, error: `Unexpected \`${echo(rest[i])}\`.` };
   const allowed = new Set(optionNames(spec));
   for (const [flag, value] of Object.entries(options)) {
     if (flag === 'json') continue;
-    if (!allowed.has(flag)) return { ok: false, error: `Unknown option \`--${flag}\`.` };
+    if (!allowed.has(flag)) return { ok: false, error: `Unknown option \`--${echo(flag)}\`.${didYouMean(flag, [...allowed], (f) => `--${f}`)}` };
     input[fromFlag(flag)] = value;
   }
   if (payload !== undefined) {

@@ -5,6 +5,8 @@
 import type { CommandRegistry, CommandSpec } from './registry.ts';
 import { truncate, type Reply } from './reply.ts';
 import { roleAllows, type Role } from '../auth/roles.ts';
+import { echo } from '../util/echo.ts';
+import { didYouMean } from './suggest.ts';
 
 /** The usage block of one command: grammar line and examples. */
 export function usageText(spec: CommandSpec): string {
@@ -12,26 +14,32 @@ export function usageText(spec: CommandSpec): string {
   return `Usage: ${spec.usage}${examples ? `\nExamples:\n${examples}` : ''}`;
 }
 
-/** Help for everything, a family, or one command; marks what the asker's role cannot run. */
-export function helpReply(registry: CommandRegistry, words: string[], role: Role | 'none'): Reply {
+/**
+ * Help for everything, a family, or one command; marks what the asker's role cannot run.
+ * `found` is false for words that name no command (the reply says so, with suggestions, and its
+ * `data` holds the error).
+ */
+export function helpReply(registry: CommandRegistry, words: string[], role: Role | 'none'): { found: boolean; reply: Reply } {
   const found = words.length ? registry.resolve(words) : undefined;
   if (found && found.rest.length === 0) {
     const s = found.spec;
     const text = [`${s.path.join(' ')}: ${s.summary}`, s.description ?? '', usageText(s), `Role: ${s.role}`].filter(Boolean).join('\n');
-    return { title: s.path.join(' '), text, ephemeral: true, data: { command: s.path.join(' '), usage: s.usage, role: s.role, examples: s.examples } };
+    return { found: true, reply: { title: s.path.join(' '), text, ephemeral: true, data: { command: s.path.join(' '), usage: s.usage, role: s.role, examples: s.examples } } };
   }
   const specs = withoutAliases(registry.list(words));
   if (specs.length === 0) {
-    return { text: `No command \`${words.join(' ')}\`. Type \`help\` for the list.`, ephemeral: true };
+    const text = `No command \`${echo(words.join(' '))}\`.${didYouMean(words.slice(0, 2).join(' '), registry.names())} Type \`help\` for the list.`;
+    return { found: false, reply: { text, ephemeral: true, data: { error: text } } };
   }
   const rows = specs.map((s) => [s.usage, s.summary + (roleAllows(role, s.role) ? '' : ` (needs ${s.role})`)]);
-  return {
+  const reply: Reply = {
     title: words.length ? `Commands: ${words.join(' ')}` : 'Switchboard commands',
     text: `${specs.length} command${specs.length === 1 ? '' : 's'}. \`help COMMAND\` shows its options and examples.`,
     table: { columns: [LISTING_COLUMNS[0], LISTING_COLUMNS[1]], rows },
     ephemeral: true,
     data: { commands: specs.map((s) => ({ command: s.path.join(' '), usage: s.usage, summary: s.summary, role: s.role })) },
   };
+  return { found: true, reply };
 }
 
 /**

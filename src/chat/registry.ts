@@ -23,6 +23,8 @@ export interface CommandContext {
   ops: Ops;
   /** The text that was run, for commands that build follow-up buttons. */
   commandText: string;
+  /** One line of progress for the asker while the command runs (the CLI prints it; chat ignores it). */
+  progress: (line: string) => void;
 }
 
 export interface CommandSpec<S extends z.ZodObject = z.ZodObject> {

@@ -24,6 +24,12 @@ export interface ReplyAction {
   token?: string;
 }
 
+/** What a command acted on: `done` targets, and the named ones it skipped with the reason. */
+export interface Outcome {
+  done: number;
+  skipped: Array<{ target: string; reason: string }>;
+}
+
 export interface Reply {
   /** Always present: the plain-text fallback. */
   text: string;
@@ -40,6 +46,12 @@ export interface Reply {
    * front ends show `text`, which says how to get it.
    */
   file?: { name: string; mime: string; lines: () => AsyncIterable<string> };
+  /**
+   * For commands that act on named targets: how many were acted on and why each other one was
+   * not. None acted on while some were named makes the dispatch an error (exit 1, audit `error`);
+   * built by `actedOn` (src/chat/outcome.ts).
+   */
+  outcome?: Outcome;
   /** Filled by commands for the audit entry of this invocation. */
   audit?: { target?: string; reason?: string; detail?: Record<string, unknown> };
 }

@@ -85,3 +85,14 @@ export function closestMatches(input: string, candidates: readonly string[], max
     return [];
   }
 }
+
+/**
+ * " Did you mean: `a`, `b`?" for the candidates nearest `input` (each shown through `show`, the
+ * whole hint escaped and capped by the caller's echo of the input), or '' when none is near.
+ *
+ * @example `Unknown job \`${echo(name)}\`.${didYouMean(name, jobNames)}`
+ */
+export function didYouMean(input: string, candidates: readonly string[], show: (c: string) => string = (c) => c): string {
+  const guess = closestMatches(input, candidates);
+  return guess.length ? ` Did you mean: ${guess.map((g) => `\`${show(g)}\``).join(', ')}?` : '';
+}

@@ -8,12 +8,15 @@ import type { Config } from '../config.ts';
 import type { JobRegistry } from '../engine/defineJob.ts';
 import { DEFAULT_RETRY } from '../engine/defineJob.ts';
 import type { SettingsStore } from '../engine/settings.ts';
+import { DURATION_FORMS, parseDurationSetting } from '../util/duration.ts';
 
 export interface ConfigKeyInfo {
   key: string;
   value: unknown;
   default: unknown;
   description: string;
+  /** A duration in milliseconds: shown as `10m`, set as `90s`, `10m`, `1h`, `2d` or milliseconds. */
+  duration?: boolean;
 }
 
 /** One family of keys: `pattern` has a single `*` standing for a job, provider or rule name. */
@@ -24,6 +27,8 @@ export interface ConfigKeyDecl {
   /** Names the `*` may take (jobs, providers); none for a fixed key. */
   names?: (ctx: ConfigContext) => string[];
   defaultFor: (name: string, ctx: ConfigContext) => unknown;
+  /** The value is a duration in milliseconds (its schema reads `10m` as well as milliseconds). */
+  duration?: boolean;
 }
 
 export interface ConfigContext {
@@ -32,6 +37,16 @@ export interface ConfigContext {
   jobs: JobRegistry;
   config: Pick<Config, 'CB_FAILURE_THRESHOLD' | 'CB_COOLDOWN_MS' | 'JOB_RUNS_RETENTION_DAYS'>;
 }
+
+/** A duration key's value: `90s`, `10m`, `1h`, `2d` or milliseconds (src/util/duration.ts), in milliseconds. */
+export const durationValue = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const ms = parseDurationSetting(v);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `expected ${DURATION_FORMS}` });
+    return z.NEVER;
+  }
+  return ms;
+});
 
 const count = (min: number) => z.coerce.number({ error: 'expected a whole number' }).int('expected a whole number').min(min, `expected a number ≥ ${min}`);
 
@@ -53,7 +68,8 @@ export const FLOW_CONFIG_KEYS: readonly ConfigKeyDecl[] = [
   },
   {
     pattern: '*.backoff_ms',
-    schema: count(0),
+    schema: durationValue,
+    duration: true,
     description: 'delay before the first retry (doubles each time, ±20 % jitter)',
     names: jobNames,
     defaultFor: (n, c) => c.jobs.get(n)?.retry?.backoffMs ?? DEFAULT_RETRY.backoffMs,
@@ -88,7 +104,8 @@ export const FLOW_CONFIG_KEYS: readonly ConfigKeyDecl[] = [
   },
   {
     pattern: 'breaker.*.cooldown_ms',
-    schema: count(0),
+    schema: durationValue,
+    duration: true,
     description: 'how long the breaker stays open before one trial attempt',
     names: (c) => providers(c.jobs),
     defaultFor: (_n, c) => c.config.CB_COOLDOWN_MS,
@@ -137,7 +154,7 @@ export function listKeys(settings: SettingsStore, ctx: ConfigContext, prefix = '
       const key = decl.pattern.replace('*', name);
       if (!key.startsWith(prefix)) continue;
       const def = decl.defaultFor(name, ctx);
-      out.push({ key, value: settings.config(key) ?? def, default: def, description: decl.description });
+      out.push({ key, value: settings.config(key) ?? def, default: def, description: decl.description, ...(decl.duration ? { duration: true } : {}) });
     }
   }
   return out.sort((a, b) => a.key.localeCompare(b.key));

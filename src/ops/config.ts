@@ -32,18 +32,19 @@ export class RuntimeConfig {
   }
 
   /** Sets a key for every process (`default` clears it); returns the old and new values. */
-  async set(key: string, raw: string, by: Actor): Promise<{ key: string; old: unknown; value: unknown }> {
+  async set(key: string, raw: string, by: Actor): Promise<{ key: string; old: unknown; value: unknown; duration?: boolean }> {
     const r = resolveKey(key, this.ctx);
     if ('error' in r) throw new UsageError(r.error);
     const [info] = listKeys(this.settings, this.ctx, key).filter((i) => i.key === key);
     const old = info?.value;
+    const duration = r.decl.duration ? { duration: true } : {};
     if (raw === 'default') {
       await this.settings.unset(configKey(key), by);
-      return { key, old, value: info?.default };
+      return { key, old, value: info?.default, ...duration };
     }
     const parsed = parseValue(key, raw, this.ctx);
     if ('error' in parsed) throw new UsageError(parsed.error);
     await this.settings.set(configKey(key), parsed.value, by);
-    return { key, old, value: parsed.value };
+    return { key, old, value: parsed.value, ...duration };
   }
 }

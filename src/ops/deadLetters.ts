@@ -10,7 +10,8 @@ import type { Actor, DeadLetterDoc, SwitchboardCollections, WithBookkeeping } fr
 import type { Engine } from '../engine/engine.ts';
 import { CLOSED_STATUSES, findDeadLetter, moveToHistory } from '../engine/records.ts';
 import { OpsError } from '../errors.ts';
-import { parseObjectId } from './ids.ts';
+import { parseObjectId, requireJob } from './ids.ts';
+import { echo } from '../util/echo.ts';
 import { maskSecrets, maskText } from '../util/secrets.ts';
 
 export interface DeadLetterItem {
@@ -129,9 +130,18 @@ export class DeadLetters {
     return this.engine.jobs.get(job)?.secretFields;
   }
 
-  /** Retries the given entries, or every pending one of a job type with `all`. */
+  /** The entry an operator named, or undefined with the reason added to the skipped ones (the id echoed, capped). */
+  private async named(id: string, result: BatchResult): Promise<DeadLetterDoc | undefined> {
+    const valid = ObjectId.isValid(id) && id.length === 24;
+    const d = valid ? await findDeadLetter(this.cols, { _id: new ObjectId(id) }) : null;
+    if (!d) result.skipped.push({ id: echo(id), reason: valid ? 'not found' : 'not a dead-letter id (24 hex characters)' });
+    return d ?? undefined;
+  }
+
+  /** Retries the given entries, or every pending one of a job type with `all` (an unknown job type is a usage error). */
   async retry(sel: { ids?: string[]; all?: boolean; job?: string; since?: Date }, by: Actor): Promise<BatchResult> {
     const result: BatchResult = { done: [], skipped: [] };
+    if (sel.job) requireJob(this.engine.jobs, sel.job);
     if (sel.all) {
       const filter: Filter<DeadLetterDoc> = { status: 'pending', ...(sel.job ? { jobName: sel.job } : {}), ...(sel.since ? { lastFailedAt: { $gte: sel.since } } : {}) };
       // Batches in _id order, so an entry that is skipped is not read again.
@@ -146,9 +156,8 @@ export class DeadLetters {
       return result;
     }
     for (const id of sel.ids ?? []) {
-      const d = await findDeadLetter(this.cols, { _id: parseId(id) });
-      if (!d) result.skipped.push({ id, reason: 'not found' });
-      else await this.retryOne(d, by, result);
+      const d = await this.named(id, result);
+      if (d) await this.retryOne(d, by, result);
     }
     return result;
   }
@@ -194,9 +203,9 @@ export class DeadLetters {
   async delete(ids: string[], by: Actor): Promise<BatchResult> {
     const result: BatchResult = { done: [], skipped: [] };
     for (const id of ids) {
-      const d = await findDeadLetter(this.cols, { _id: parseId(id) });
-      if (!d) result.skipped.push({ id, reason: 'not found' });
-      else if (this.closed(d.status)) result.skipped.push({ id, reason: `already ${d.status}` });
+      const d = await this.named(id, result);
+      if (!d) continue;
+      if (this.closed(d.status)) result.skipped.push({ id, reason: `already ${d.status}` });
       else {
         const set = { status: 'deleted' as const, actedBy: by, actedAt: new Date() };
         const marked = await this.cols.deadLetters.updateOne({ _id: d._id, status: d.status }, { $set: set });

@@ -75,3 +75,20 @@ export function formatDuration(ms: number): string {
   }
   return sign + parts.join(' ');
 }
+
+/** What a duration setting or argument accepts, for error messages. */
+export const DURATION_FORMS = 'a duration like 90s, 10m, 1h or 2d, or a number of milliseconds';
+
+/**
+ * A duration as settings take it: text as parseDuration reads it, or whole milliseconds (a number
+ * or digits, as values stored before units were accepted are); undefined for anything else.
+ *
+ * @example parseDurationSetting('10m') // 600000; parseDurationSetting('600000') // 600000
+ */
+export function parseDurationSetting(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 && value <= MAX_DURATION_MS ? value : undefined;
+  if (typeof value !== 'string') return undefined;
+  const s = value.trim();
+  if (/^\d{1,15}$/.test(s)) return parseDurationSetting(Number(s));
+  return parseDuration(s);
+}

@@ -8,7 +8,7 @@ const registry = commandRegistry();
 
 describe('help listing on a terminal', () => {
   it('fits a narrow terminal with one line per command, usage first', () => {
-    const reply = helpReply(registry, [], 'admin');
+    const reply = helpReply(registry, [], 'admin').reply;
     const rows = reply.table!.rows;
     for (const width of [30, 40, 60, 100]) {
       const lines = helpForTerminal(reply, width)!.split('\n');
@@ -28,18 +28,18 @@ describe('help listing on a terminal', () => {
   });
 
   it('lists a default subcommand once: `breakers [list]`, not also `breakers`', () => {
-    const reply = helpReply(registry, [], 'admin');
+    const reply = helpReply(registry, [], 'admin').reply;
     const usages = reply.table!.rows.map((r) => r[0]);
     expect(usages.filter((u) => u.startsWith('breakers'))).toEqual(['breakers [list]', 'breakers reset PROVIDER']);
     expect(usages).toHaveLength(registry.list().length - 1); // only the alias is dropped
-    expect(helpReply(registry, ['breakers', 'list'], 'admin').title).toBe('breakers list'); // both names still run
-    expect(helpReply(registry, ['breakers'], 'admin').title).toBe('breakers');
+    expect(helpReply(registry, ['breakers', 'list'], 'admin').reply.title).toBe('breakers list'); // both names still run
+    expect(helpReply(registry, ['breakers'], 'admin').reply.title).toBe('breakers');
   });
 
   it('marks what the role cannot run, and leaves other replies to the plain renderer', () => {
-    const viewer = helpForTerminal(helpReply(registry, ['killswitch'], 'viewer'), 200)!;
+    const viewer = helpForTerminal(helpReply(registry, ['killswitch'], 'viewer').reply, 200)!;
     expect(viewer).toMatch(/^killswitch on .*\(needs admin\)$/m);
-    const one = helpReply(registry, ['dlq', 'show'], 'admin');
+    const one = helpReply(registry, ['dlq', 'show'], 'admin').reply;
     expect(helpForTerminal(one, 40)).toBeUndefined();
     expect(replyForTerminal(one, 40)).toContain('Usage: dlq show');
   });

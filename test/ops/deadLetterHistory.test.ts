@@ -44,6 +44,11 @@ const data = async <T>(text: string): Promise<T> => {
   expect(r.status, r.reply.text).toBe('ok');
   return r.reply.data as T;
 };
+const refused = async <T>(text: string): Promise<T> => {
+  const r = await app.dispatcher.run(text, admin);
+  expect(r.status, r.reply.text).toBe('error');
+  return r.reply.data as T;
+};
 
 describe('closed dead letters', () => {
   it('dlq delete moves the entry to the history, where show, list, export and the answers find it', async () => {
@@ -56,8 +61,9 @@ describe('closed dead letters', () => {
     expect(await data('dlq show ' + a.id)).toMatchObject({ id: a.id, status: 'deleted', payload: { n: 3 } });
     expect(await data('dlq list --job hist.del')).toMatchObject({ total: 1, items: [{ id: b.id, status: 'pending' }] });
     expect(await data('dlq list --job hist.del --status deleted')).toMatchObject({ total: 1, items: [{ id: a.id, status: 'deleted' }] });
-    expect(await data('dlq delete ' + a.id)).toEqual({ deleted: [], skipped: [{ id: a.id, reason: 'already deleted' }] });
-    expect(await data('dlq retry ' + a.id)).toEqual({ retried: [], skipped: [{ id: a.id, reason: 'already deleted' }] });
+    // Nothing acted on: the answer says why, and the command fails (exit 1).
+    expect(await refused('dlq delete ' + a.id)).toEqual({ deleted: [], skipped: [{ id: a.id, reason: 'already deleted' }] });
+    expect(await refused('dlq retry ' + a.id)).toEqual({ retried: [], skipped: [{ id: a.id, reason: 'already deleted' }] });
     const csv = await app.dispatcher.run('dlq export --job hist.del --status deleted', admin);
     const lines: string[] = [];
     for await (const line of csv.reply.file!.lines()) lines.push(line);

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { parseDuration, formatDuration, MAX_DURATION_MS } from '../../src/util/duration.ts';
+import { parseDuration, parseDurationSetting, formatDuration, MAX_DURATION_MS } from '../../src/util/duration.ts';
 
 const S = 1000;
 const M = 60 * S;
@@ -112,5 +112,17 @@ describe('formatDuration', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('parseDurationSetting (duration config values)', () => {
+  it('takes units and milliseconds, refuses the rest', () => {
+    expect(parseDurationSetting('90s')).toBe(90_000);
+    expect(parseDurationSetting('10m')).toBe(600_000);
+    expect(parseDurationSetting('1h')).toBe(3_600_000);
+    expect(parseDurationSetting('2d')).toBe(172_800_000);
+    expect(parseDurationSetting('600000')).toBe(600_000);
+    expect(parseDurationSetting(600_000)).toBe(600_000);
+    for (const bad of ['-5', 'soon', '1.5', -1, 1.5, '', null]) expect(parseDurationSetting(bad)).toBeUndefined();
   });
 });
