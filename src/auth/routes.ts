@@ -1,7 +1,7 @@
 /**
  * Signup HTTP endpoints on the Switchboard HttpServer:
  *   GET  /auth/signup/status  → { has_telegram_token, owner_bound }
- *   POST /auth/signup/start   { name, contact }    → 201 { signup_id, expires_at }
+ *   POST /auth/signup/start   { name, contact }    → 201 { signup_id, expires_at } (JSON only: else 415)
  *   POST /auth/signup/verify  { signup_id, pin }   → 200 { ok: true, role }
  * Failures answer 4xx/5xx with { error, code } (code: wrong_pin, expired, locked, no_owner, ...).
  */
@@ -21,6 +21,12 @@ function readJson(raw: Buffer): Record<string, unknown> | undefined {
   }
 }
 
+/** True when the request says its body is JSON (`application/json`, any parameters, or a `+json` type). */
+function saysJson(req: IncomingMessage): boolean {
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  return type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type);
+}
+
 function httpActor(req: IncomingMessage, name?: unknown): Actor {
   const ip = req.socket.remoteAddress ?? 'unknown';
   return { platform: 'http', id: ip, name: typeof name === 'string' && name.trim() ? `signup: ${name.trim().slice(0, 64)}` : `signup from ${ip}` };
@@ -34,6 +40,7 @@ export function mountSignupRoutes(http: HttpServer, signups: Signups): void {
   });
 
   http.route('POST', '/auth/signup/start', async (req, res, raw) => {
+    if (!saysJson(req)) return sendJson(res, 415, { error: 'Send the body as JSON (Content-Type: application/json).', code: 'unsupported_media_type' });
     const body = readJson(raw);
     if (!body) return sendJson(res, 400, { error: 'The body must be a JSON object with name and contact.', code: 'invalid' });
     try {

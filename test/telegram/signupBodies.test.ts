@@ -43,6 +43,24 @@ describe('signup request bodies', () => {
     expect(r.body).toEqual({ error: 'The body must be a JSON object with signup_id (a string) and pin.', code: 'invalid' });
   });
 
+  it.each([
+    ['text/plain', { 'content-type': 'text/plain' }],
+    ['a form', { 'content-type': 'application/x-www-form-urlencoded' }],
+    ['no content type', {} as Record<string, string>],
+  ])('start: 415 for %s, even with a JSON body', async (_what, headers) => {
+    const res = await fetch(`${h.base}/auth/signup/start`, { method: 'POST', headers, body: new TextEncoder().encode('{"name":"Ana","contact":"telegram:123"}') });
+    expect(res.status).toBe(415);
+    const body = (await res.json()) as { error: string; code: string };
+    expect(body).toEqual({ error: 'Send the body as JSON (Content-Type: application/json).', code: 'unsupported_media_type' });
+  });
+
+  it('start: a refused start (bad input) does not use up the contact’s hourly limit', async () => {
+    for (const body of ['{"name":"","contact":"telegram:3007"}', '{"name":"Ana","contact":"telegram:30x7"}', '{"name":"Ana","contact":["telegram:3007"]}', '{"name":{"$gt":""},"contact":"telegram:3007"}']) {
+      expect((await postRaw('/auth/signup/start', body)).status).toBe(400);
+    }
+    expect(await h.app.t.db.collection('signups').countDocuments({ kind: 'rate' })).toBe(0);
+  });
+
   it('still answers a well-formed request', async () => {
     const r = await postRaw('/auth/signup/verify', '{"signup_id":"nope","pin":"123456"}');
     expect(r.status).toBe(404);
