@@ -1,24 +1,16 @@
 /**
  * `maintenance.cleanup`: retention, since FerretDB v1 has no TTL indexes. Every 15 minutes it
- * deletes, in batches by `_id`:
- * - `jobRuns` started before the run retention (JOB_RUNS_RETENTION_DAYS, or the runtime setting
- *   `runs.retention_days`), and the rollups (`runRollupsHourly`, `runRollups`) of times before it;
- * - `jobClaims` older than a day (a claim only matters while its job is being locked);
- * - `chatActions` (buttons and their uses) that expired more than a day ago;
- * - finished one-off `agendaJobs` older than the run retention that never failed for good: a
- *   job with a failCount may still have a pending DLQ entry, which can retry it (the engine moves
- *   a success to `finishedJobs` 30 s after it; what stays here was left by a process that died);
- * - `finishedJobs` that finished before the run retention;
- * - flow-control slots (`rateWindows`, expired `concurrencySlots`, `breakerTrials`) older than a
- *   day, `dedupeKeys` older than 30 days (the longest dedupe window that holds), and the alert
- *   notices and operator controls older than the run retention.
+ * deletes, in batches by `_id`, what the retention rules it is given say is old: each rule is
+ * declared by the module that writes its collection (src/db/retention.ts; the composition root
+ * collects them in src/app/schema.ts), against two cut-offs: the run retention
+ * (JOB_RUNS_RETENTION_DAYS, or the runtime setting `runs.retention_days`) and a day ago.
  * It also folds per-minute rollups older than a couple of hours into hourly ones
  * (src/engine/rollupStore.ts), and moves closed dead letters (`retried`, `deleted`) still in
  * `deadLetters` to `deadLetterHistory` (a retried job's success closes its entry in place; a crash
  * may leave one). Each collection's deletions are counted on the run (`ctx.count`), the folded
  * minutes as `rollupMinutesFolded`, the moved dead letters as `deadLetterHistory`.
  */
-import type { Collection, Db, Document, Filter } from 'mongodb';
+import type { Db, Filter } from 'mongodb';
 import { z } from 'zod';
 import { collections, type DeadLetterDoc } from '../src/db/collections.ts';
 import { defineJob } from '../src/engine/defineJob.ts';
@@ -26,6 +18,8 @@ import { CLOSED_STATUSES, moveToHistory } from '../src/engine/records.ts';
 import { foldOldMinutes } from '../src/engine/rollupStore.ts';
 import { configKey } from '../src/engine/settings.ts';
 import type { SettingDoc } from '../src/db/collections.ts';
+import { deleteInBatches, type RetentionRule } from '../src/db/retention.ts';
+import { systemClock, type Clock } from '../src/util/clock.ts';
 
 const DAY_MS = 24 * 3600_000;
 
@@ -35,6 +29,9 @@ export const RETENTION_SETTING = 'runs.retention_days';
 export interface MaintenanceCleanupOptions {
   /** JOB_RUNS_RETENTION_DAYS: the default when the runtime setting is not set. */
   retentionDays: number;
+  /** What to delete, collection by collection (the owners' declarations, collected by the root). */
+  rules: readonly RetentionRule[];
+  clock?: Clock;
   /** Documents deleted per batch (1000). */
   batchSize?: number;
   /** Batches per collection and run (50): a large backlog is worked off over several runs. */
@@ -46,24 +43,6 @@ export async function retentionDays(db: Db, fallback: number): Promise<number> {
   const doc = await db.collection<SettingDoc>('settings').findOne({ _id: configKey(RETENTION_SETTING) });
   const value = Number(doc?.value);
   return doc && Number.isFinite(value) && value > 0 ? value : fallback;
-}
-
-/** Deletes what matches `filter`, `batchSize` documents at a time; returns how many. */
-export async function deleteInBatches<T extends Document>(
-  col: Collection<T>,
-  filter: Filter<T>,
-  opts: { batchSize: number; maxBatches: number; signal?: AbortSignal },
-): Promise<number> {
-  let deleted = 0;
-  for (let batch = 0; batch < opts.maxBatches && !opts.signal?.aborted; batch++) {
-    const ids = (await col.find(filter, { projection: { _id: 1 }, limit: opts.batchSize }).toArray()).map((d) => d._id);
-    if (ids.length === 0) break;
-    // The filter again: a document may have changed since it was read (a job retried from the DLQ).
-    const res = await col.deleteMany({ $and: [{ _id: { $in: ids } }, filter] } as Filter<T>);
-    deleted += res.deletedCount;
-    if (ids.length < opts.batchSize) break;
-  }
-  return deleted;
 }
 
 /** Moves closed dead letters left in `deadLetters` to the history, `batchSize` at a time; returns how many. */
@@ -92,38 +71,10 @@ export function maintenanceCleanupJob(opts: MaintenanceCleanupOptions) {
     timeoutMs: 10 * 60_000,
     async handler({ db, count, signal, log }) {
       const days = await retentionDays(db, opts.retentionDays);
-      const now = Date.now();
-      const runsBefore = new Date(now - days * DAY_MS);
-      const dayAgo = new Date(now - DAY_MS);
+      const now = (opts.clock ?? systemClock).now().getTime();
+      const cutoffs = { now: new Date(now), runsBefore: new Date(now - days * DAY_MS), dayAgo: new Date(now - DAY_MS) };
       const run = { ...batches, signal };
-      const targets: Array<[string, Filter<Document>]> = [
-        ['jobRuns', { startedAt: { $lt: runsBefore } }],
-        ['runRollupsHourly', { minute: { $lt: runsBefore } }],
-        ['runRollups', { minute: { $lt: runsBefore } }],
-        ['jobClaims', { at: { $lt: dayAgo } }],
-        ['chatActions', { expiresAt: { $lt: dayAgo } }],
-        ['rateWindows', { at: { $lt: dayAgo } }],
-        ['concurrencySlots', { expiresAt: { $lt: dayAgo } }],
-        ['breakerTrials', { at: { $lt: dayAgo } }],
-        ['dedupeKeys', { at: { $lt: new Date(now - 30 * DAY_MS) } }],
-        ['alertNotices', { at: { $lt: runsBefore } }],
-        ['alertControls', { at: { $lt: runsBefore } }],
-        [
-          'agendaJobs',
-          {
-            nextRunAt: null,
-            lockedAt: null,
-            repeatInterval: null,
-            repeatAt: null,
-            lastFinishedAt: { $lt: runsBefore },
-            $or: [{ failCount: null }, { failCount: 0 }],
-          },
-        ],
-        ['finishedJobs', { lastFinishedAt: { $lt: runsBefore } }],
-      ];
-      for (const [name, filter] of targets) {
-        count(name, await deleteInBatches(db.collection(name), filter, run));
-      }
+      for (const rule of opts.rules) count(rule.collection, await deleteInBatches(db.collection(rule.collection), rule.expired(cutoffs), run));
       count('rollupMinutesFolded', await foldOldMinutes(collections(db), new Date(now), { maxHours: batches.maxBatches, signal }));
       count('deadLetterHistory', await moveClosedDeadLetters(db, run));
       log.info({ retentionDays: days }, 'maintenance cleanup done');

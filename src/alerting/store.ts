@@ -12,6 +12,7 @@ import type { ReplyField } from '../chat/reply.ts';
 import { type IndexPlan, type Actor } from '../db/collections.ts';
 import type { AlertEventKind } from './types.ts';
 import { insertOnce } from '../db/insertOnce.ts';
+import { retention, type RetentionRule } from '../db/retention.ts';
 
 /** The lifecycle of one alert (rule + subject) across its episodes. */
 export interface AlertDoc {
@@ -81,6 +82,12 @@ export const alertStoreIndexes: IndexPlan = {
   alertControls: [{ key: { key: 1, at: -1 }, name: 'key_at' }],
   alertNotices: [{ key: { key: 1, at: -1 }, name: 'key_at' }],
 };
+
+/** Notices and operator controls older than the run retention go (`maintenance.cleanup`). */
+export const alertStoreRetention: RetentionRule[] = [
+  retention('alertNotices', (c) => ({ at: { $lt: c.runsBefore } })),
+  retention('alertControls', (c) => ({ at: { $lt: c.runsBefore } })),
+];
 
 /** The lifecycle fields the evaluator writes. */
 export type AlertFields = Omit<AlertDoc, '_id'>;

@@ -24,7 +24,7 @@ import { builtinRules } from '../../alerts/index.ts';
 import { alertsEvaluateJob } from '../../jobs/alertsEvaluate.ts';
 import { createAlerting, type Alerting, type AlertingOptions } from '../alerting/index.ts';
 import type { AlertRule } from '../alerting/rule.ts';
-import { APP_INDEXES, appConfigKeys } from './schema.ts';
+import { APP_INDEXES, appConfigKeys, RETENTION } from './schema.ts';
 import { dashboardBase } from '../auth/signInLinks.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 
@@ -65,7 +65,7 @@ export interface CreateAppOptions {
 /** Builds the process's parts; call `app.engine.start({ work })` to connect them. */
 export function createApp(opts: CreateAppOptions): App {
   const clock = opts.clock ?? systemClock;
-  const jobs = loadJobs(opts.config, opts.extraJobs);
+  const jobs = loadJobs(opts.config, opts.extraJobs, { retention: RETENTION, clock });
   const alertRules = opts.alerting?.rules ?? builtinRules;
   const flow = new FlowControl(opts.db, opts.config, jobs, { rateWindowMs: opts.rateWindowMs, configKeys: appConfigKeys(alertRules) });
   const engine = new Engine({

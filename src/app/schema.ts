@@ -1,10 +1,24 @@
 /**
  * What the modules of a process declare about the database and its runtime keys, collected in
  * one place: the index plan of every collection outside the engine's own (the engine adds
- * those), and the runtime config key families beyond flow control's. Modules export their
- * declarations; nothing registers itself when imported.
+ * those), the retention rule of every collection that `maintenance.cleanup` prunes, and the
+ * runtime config key families beyond flow control's. Modules export their declarations; nothing
+ * registers itself when imported.
  */
 import type { IndexPlan } from '../db/collections.ts';
+import type { RetentionRule } from '../db/retention.ts';
+import { actionRetention } from '../chat/actions.ts';
+import { slackAlertThreadRetention } from '../chat/adapters/slack/alertThreads.ts';
+import { telegramAlertMessageRetention } from '../chat/adapters/telegram/notifier.ts';
+import { alertStoreRetention } from '../alerting/store.ts';
+import { claimRetention } from '../engine/claims.ts';
+import { runRetention } from '../engine/records.ts';
+import { jobRetention } from '../engine/retirement.ts';
+import { rollupRetention } from '../engine/rollups.ts';
+import { hourlyRollupRetention } from '../engine/rollupStore.ts';
+import { breakerTrialRetention } from '../flow/breakers.ts';
+import { limitRetention } from '../flow/limits.ts';
+import { dedupeRetention } from '../ops/jobs.ts';
 import type { ConfigKeyDecl } from '../flow/runtimeConfig.ts';
 import type { AlertRule } from '../alerting/rule.ts';
 import { alertConfigKeys } from '../alerting/rules.ts';
@@ -41,6 +55,22 @@ export const APP_INDEXES: readonly IndexPlan[] = [
   bindCodeIndexes,
   inboxIndexes,
   dashboardSessionIndexes,
+];
+
+/** What `maintenance.cleanup` deletes, collection by collection, each rule its owner's. */
+export const RETENTION: readonly RetentionRule[] = [
+  runRetention,
+  rollupRetention,
+  hourlyRollupRetention,
+  claimRetention,
+  ...jobRetention,
+  actionRetention,
+  ...limitRetention,
+  breakerTrialRetention,
+  dedupeRetention,
+  ...alertStoreRetention,
+  slackAlertThreadRetention,
+  telegramAlertMessageRetention,
 ];
 
 /** Runtime key families beyond flow control's: the parameters of the alert rules in force. */

@@ -10,6 +10,7 @@ import type { Actor } from '../db/collections.ts';
 import type { IndexPlan } from '../db/collections.ts';
 import { insertOnce } from '../db/insertOnce.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
+import { retention, type RetentionRule } from '../db/retention.ts';
 
 export interface ActionDoc {
   _id: string;
@@ -31,6 +32,9 @@ export const actionIndexes: IndexPlan = {
 };
 
 export const ACTION_TTL_MS = 7 * 24 * 3600_000;
+
+/** Buttons and their uses go a day after they expire (`maintenance.cleanup`). */
+export const actionRetention: RetentionRule = retention('chatActions', (c) => ({ expiresAt: { $lt: c.dayAgo } }));
 
 export type PeekResult =
   | { status: 'ok'; command: string }

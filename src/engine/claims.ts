@@ -15,6 +15,7 @@
 import type { Collection, Db } from 'mongodb';
 import type { IndexPlan } from '../db/collections.ts';
 import { insertOnce } from '../db/insertOnce.ts';
+import { retention, type RetentionRule } from '../db/retention.ts';
 
 export interface ClaimDoc {
   /** The claim key, or `<key>#<ms>` for a takeover of a stale claim made at <ms>. */
@@ -33,6 +34,9 @@ export const claimIndexes: IndexPlan = {
     { key: { key: 1, at: -1 }, name: 'key_at' },
   ],
 };
+
+/** A claim only matters while its job is being locked: a day later it goes (`maintenance.cleanup`). */
+export const claimRetention: RetentionRule = retention('jobClaims', (c) => ({ at: { $lt: c.dayAgo } }));
 
 interface Claimable {
   _id?: unknown;

@@ -7,6 +7,7 @@
 import { ObjectId, type Filter } from 'mongodb';
 import type { DeadLetterDoc, DeadLetterStatus, ErrorInfo, JobRunDoc, RunOutcome, SwitchboardCollections } from '../db/collections.ts';
 import { insertManyOnce, isDuplicateKey } from '../db/insertOnce.ts';
+import { retention, type RetentionRule } from '../db/retention.ts';
 
 export interface RunStart {
   jobId: string;
@@ -105,6 +106,9 @@ export async function writeDeadLetter(
 }
 
 export const CLOSED_STATUSES: readonly DeadLetterStatus[] = ['retried', 'deleted'];
+
+/** Run records go once they are older than the run retention (`maintenance.cleanup`). */
+export const runRetention: RetentionRule = retention('jobRuns', (c) => ({ startedAt: { $lt: c.runsBefore } }));
 
 /**
  * Moves closed entries from `deadLetters` to `deadLetterHistory`: copied first, then removed, so a

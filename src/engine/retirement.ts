@@ -9,8 +9,27 @@
 import type { Collection, Db } from 'mongodb';
 import type { AgendaJobDoc } from '../db/collections.ts';
 import type { Logger } from '../log.ts';
+import { retention, type RetentionRule } from '../db/retention.ts';
 
 export const FINISHED_JOBS = 'finishedJobs';
+
+/**
+ * Finished one-off jobs older than the run retention go (`maintenance.cleanup`): those retired to
+ * `finishedJobs`, and those left in `agendaJobs` by a process that died before retiring them that
+ * never failed for good (a job with a failCount may still have a pending DLQ entry, which can
+ * retry it).
+ */
+export const jobRetention: RetentionRule[] = [
+  retention('agendaJobs', (c) => ({
+    nextRunAt: null,
+    lockedAt: null,
+    repeatInterval: null,
+    repeatAt: null,
+    lastFinishedAt: { $lt: c.runsBefore },
+    $or: [{ failCount: null }, { failCount: 0 }],
+  })),
+  retention(FINISHED_JOBS, (c) => ({ lastFinishedAt: { $lt: c.runsBefore } })),
+];
 
 export interface RetirementOptions {
   db: Db;

@@ -11,6 +11,7 @@ import type { Filter } from 'mongodb';
 import { type IndexPlan, type ErrorInfo, type SwitchboardCollections } from '../db/collections.ts';
 import { insertManyOnce } from '../db/insertOnce.ts';
 import { addCounts, addSample, emptyCounts, minuteOf, newRollup, rollupId, type RollupCounts, type RunRollupDoc } from './rollups.ts';
+import { retention, type RetentionRule } from '../db/retention.ts';
 
 /** How long per-minute rollups stay before their hour is folded (the windows `status` and the default alert rules read fit). */
 export const MINUTE_ROLLUPS_KEEP_MS = 2 * 3600_000;
@@ -26,6 +27,9 @@ export const hourlyRollupIndexes: IndexPlan = {
     { key: { job: 1, minute: -1 }, name: 'job_minute' },
   ],
 };
+
+/** Hourly rollups of times before the run retention go (`maintenance.cleanup`). */
+export const hourlyRollupRetention: RetentionRule = retention('runRollupsHourly', (c) => ({ minute: { $lt: c.runsBefore } }));
 
 /** The start of the hour holding `t`. */
 export function hourOf(t: Date | number): Date {

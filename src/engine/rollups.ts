@@ -13,6 +13,7 @@ import type { Db } from 'mongodb';
 import { collections, type IndexPlan, type JobRunDoc, type SwitchboardCollections } from '../db/collections.ts';
 import type { Logger } from '../log.ts';
 import { maskText } from '../util/secrets.ts';
+import { retention, type RetentionRule } from '../db/retention.ts';
 
 export interface RunRollupDoc extends RollupCounts {
   /** `job|minute|worker`, the minute as `2026-12-01T02:20`. */
@@ -61,6 +62,9 @@ export const rollupIndexes: IndexPlan = {
     { key: { job: 1, minute: -1 }, name: 'job_minute' },
   ],
 };
+
+/** Minute rollups of times before the run retention go (`maintenance.cleanup`; most are folded into hours long before). */
+export const rollupRetention: RetentionRule = retention('runRollups', (c) => ({ minute: { $lt: c.runsBefore } }));
 
 const MINUTE = 60_000;
 const ERROR_MAX = 500;

@@ -11,6 +11,7 @@ import type { Guard, GuardDecision, AttemptOutcome } from '../engine/guards.ts';
 import type { SettingsStore } from '../engine/settings.ts';
 import { effective, providers, type ConfigContext } from './runtimeConfig.ts';
 import { insertOnce } from '../db/insertOnce.ts';
+import { retention, type RetentionRule } from '../db/retention.ts';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
@@ -35,6 +36,9 @@ export interface BreakerTransition {
 /** A trial that has not reported back by then belonged to a worker that died. */
 const TRIAL_STALE_MS = 15 * 60_000;
 const WAIT_FOR_TRIAL_MS = 2_000;
+
+/** Trial claims a day old are history (`maintenance.cleanup`). */
+export const breakerTrialRetention: RetentionRule = retention('breakerTrials', (c) => ({ at: { $lt: c.dayAgo } }));
 
 /** Emits 'transition' (BreakerTransition) for every state change made in this process. */
 export class Breakers extends EventEmitter {

@@ -10,6 +10,7 @@ import type { Guard, GuardDecision } from '../engine/guards.ts';
 import type { SettingsStore } from '../engine/settings.ts';
 import { effective, type ConfigContext } from './runtimeConfig.ts';
 import { Slots } from './slots.ts';
+import { retention, type RetentionRule } from '../db/retention.ts';
 
 const MINUTE = 60_000;
 
@@ -18,6 +19,12 @@ export const limitIndexes: IndexPlan = {
   rateWindows: [{ key: { group: 1 }, name: 'group' }, { key: { at: 1 }, name: 'at' }],
   concurrencySlots: [{ key: { group: 1, expiresAt: 1 }, name: 'group_expiresAt' }],
 };
+
+/** Rate windows and slots a day old are history (`maintenance.cleanup`). */
+export const limitRetention: RetentionRule[] = [
+  retention('rateWindows', (c) => ({ at: { $lt: c.dayAgo } })),
+  retention('concurrencySlots', (c) => ({ expiresAt: { $lt: c.dayAgo } })),
+];
 
 /** The rate limits that apply to a job: its own and its provider's. */
 function rateLimits(def: JobDefinition, settings: SettingsStore, ctx: ConfigContext): Array<{ key: string; rpm: number }> {

@@ -3,7 +3,9 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { ObjectId, type Document } from 'mongodb';
 import { useTestDb, type TestDb } from '../support/mongo.ts';
 import { startEngine, nextEvent } from '../support/engine.ts';
-import { deleteInBatches, maintenanceCleanupJob, RETENTION_SETTING } from '../../jobs/maintenanceCleanup.ts';
+import { maintenanceCleanupJob, RETENTION_SETTING } from '../../jobs/maintenanceCleanup.ts';
+import { RETENTION } from '../../src/app/schema.ts';
+import { deleteInBatches } from '../../src/db/retention.ts';
 import { configKey } from '../../src/engine/settings.ts';
 import type { JobRunDoc } from '../../src/db/collections.ts';
 import { newRollup } from '../../src/engine/rollups.ts';
@@ -18,7 +20,7 @@ let engine: Engine;
 beforeAll(async () => {
   t = await useTestDb('cleanup');
   // Batches of 2, so every collection with more than two old documents takes several.
-  engine = await startEngine(t.db, { jobs: [maintenanceCleanupJob({ retentionDays: 30, batchSize: 2 })] });
+  engine = await startEngine(t.db, { jobs: [maintenanceCleanupJob({ retentionDays: 30, rules: RETENTION, batchSize: 2 })] });
 });
 // Registered while the file is collected: hooks registered in beforeAll do not run.
 afterAll(async () => {
@@ -135,6 +137,15 @@ describe('maintenance.cleanup', () => {
       { _id: 'new-notice', key: 'k', episode: 2, kind: 'opened', at: ago(DAY) },
     ] as never[]);
 
+    // The notifiers' refs of alerts untouched for the run retention go; recent ones stay.
+    await t.db.collection('slackAlertThreads').insertMany([
+      { _id: 'old-thread' as never, channel: 'C1', ts: '1.1', updatedAt: ago(31 * DAY) },
+      { _id: 'new-thread' as never, channel: 'C1', ts: '2.2', updatedAt: ago(DAY) },
+    ]);
+    await t.db.collection('telegramAlertMessages').insertMany([
+      { _id: 'old-message' as never, chatId: 1, messageId: 1, lastEditAt: ago(31 * DAY) },
+      { _id: 'new-message' as never, chatId: 1, messageId: 2, lastEditAt: ago(DAY) },
+    ]);
     const run = await cleanupOnce();
     expect(run.counts).toEqual({
       jobRuns: 5,
@@ -152,7 +163,11 @@ describe('maintenance.cleanup', () => {
       runRollups: 0,
       rollupMinutesFolded: 3,
       deadLetterHistory: 3,
+      slackAlertThreads: 1,
+      telegramAlertMessages: 1,
     });
+    expect(await t.db.collection('slackAlertThreads').find({}).map((d) => d._id).toArray()).toEqual(['new-thread']);
+    expect(await t.db.collection('telegramAlertMessages').find({}).map((d) => d._id).toArray()).toEqual(['new-message']);
     expect(await t.db.collection('runRollups').countDocuments({ job: { $in: ['seed.job', 'seed.other'] } })).toBe(1);
     const hours = await t.db.collection('runRollupsHourly').find({ minute: new Date(hourStart) }).sort({ job: 1 }).toArray();
     expect(hours.map((h) => [h.job, h.ok, h.started])).toEqual([['seed.job', 5, 5], ['seed.other', 1, 1]]);

@@ -17,6 +17,7 @@ import { fmtDate } from '../../reply.ts';
 import type { Logger } from '../../../log.ts';
 import { alertRootMessage } from './alertBlocks.ts';
 import { escapeMrkdwn } from './blocks.ts';
+import { retention, type RetentionRule } from '../../../db/retention.ts';
 
 /** Where an alert's Slack thread is. */
 export interface SlackAlertRef {
@@ -34,6 +35,9 @@ interface SlackAlertThreadDoc extends SlackAlertRef {
 
 /** The collection of thread refs (collected by src/app/schema.ts). */
 export const slackAlertThreadIndexes: IndexPlan = { slackAlertThreads: [{ key: { updatedAt: 1 }, name: 'updatedAt' }] };
+
+/** Thread refs of alerts untouched for the run retention go (`maintenance.cleanup`). */
+export const slackAlertThreadRetention: RetentionRule = retention('slackAlertThreads', (c) => ({ updatedAt: { $lt: c.runsBefore } }));
 
 export interface SlackAlertNotifierOptions {
   client: webApi.WebClient;

@@ -15,6 +15,7 @@ import { alertHasButtons, alertHtml } from './alertFormat.ts';
 import type { OwnerStore } from '../../../auth/owner.ts';
 import { escapeHtml, keyboardFor } from './render.ts';
 import type { TelegramSender } from './sender.ts';
+import { retention, type RetentionRule } from '../../../db/retention.ts';
 
 interface TelegramRef {
   chatId: number;
@@ -29,6 +30,9 @@ interface AlertMessageDoc extends TelegramRef {
 
 /** The collection of alert message refs (collected by src/app/schema.ts). */
 export const telegramAlertMessageIndexes: IndexPlan = { telegramAlertMessages: [{ key: { lastEditAt: 1 }, name: 'lastEditAt' }] };
+
+/** Message refs of alerts not edited for the run retention go (`maintenance.cleanup`). */
+export const telegramAlertMessageRetention: RetentionRule = retention('telegramAlertMessages', (c) => ({ lastEditAt: { $lt: c.runsBefore } }));
 
 export interface TelegramNotifierOptions {
   /** Least time between two count edits of one alert (default 60 000 ms). */
