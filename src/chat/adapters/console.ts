@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { App } from '../../app/index.ts';
 import { localAdmin } from '../../app/index.ts';
 import type { DeadLetterDoc } from '../../db/collections.ts';
-import type { SettingChange, SwitchState } from '../../engine/settings.ts';
+import { isKillSwitchKey, pausedJobOf, type SettingChange, type SwitchState } from '../../engine/settings.ts';
 import type { ConsoleLog, LogEntry } from '../../log.ts';
 import { helpForTerminal } from '../help.ts';
 import { replyToPlainText, truncate, type Reply, type ReplyAction } from '../reply.ts';
@@ -47,8 +47,10 @@ export function describeEvent(kind: 'dead-letter' | 'setting', payload: unknown)
   }
   const c = payload as SettingChange;
   const v = c.value as SwitchState | undefined;
-  if (c.key === 'killswitch') return `⚠ kill switch ${v?.active ? 'ON' : 'off'}${c.by ? ` by ${c.by.name}` : ''}${c.reason ? `: ${c.reason}` : ''}`;
-  if (c.key.startsWith('pause:')) return `⚠ ${c.key.slice(6)} ${v?.active ? 'paused' : 'resumed'}${c.by ? ` by ${c.by.name}` : ''}${c.reason ? `: ${c.reason}` : ''}`;
+  const who = `${c.by ? ` by ${c.by.name}` : ''}${c.reason ? `: ${c.reason}` : ''}`;
+  if (isKillSwitchKey(c.key)) return `⚠ kill switch ${v?.active ? 'ON' : 'off'}${who}`;
+  const paused = pausedJobOf(c.key);
+  if (paused) return `⚠ ${paused} ${v?.active ? 'paused' : 'resumed'}${who}`;
   return undefined;
 }
 
