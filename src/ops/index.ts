@@ -113,8 +113,12 @@ export class Ops extends EventEmitter {
   }
 
   status(): Promise<StatusData> {
-    return computeStatus(this.engine.cols, this.engine.jobs, this.engine.settings, async () =>
-      (await this.flow.breakers.list()).map((b) => ({ provider: b.provider, state: b.state })),
+    return computeStatus(
+      this.engine.cols,
+      this.engine.jobs,
+      this.engine.settings,
+      async () => (await this.breakers.list()).map((b) => ({ provider: b.provider, state: b.state })),
+      this.clock.now(),
     );
   }
 

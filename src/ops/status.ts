@@ -1,17 +1,17 @@
 /**
- * `status`: the whole picture from live documents and rollups, never from history: one grouped
- * count per job state over `agendaJobs`, the last hour's per-minute rollups (src/engine/rollups.ts)
- * for failures and success rates, one count over the open DLQ (closed dead letters live in
- * `deadLetterHistory`), one query for recurring jobs. The job states are those of `jobs list`
+ * `status`: the whole picture from live documents and rollups, never from history, in one round
+ * of four queries: one read of the live jobs (`agendaJobs`: counts per type and state, the oldest
+ * queued, the recurring jobs), the last hour's per-minute rollups (src/engine/rollups.ts) for
+ * failures and success rates, one count over the open DLQ (closed dead letters live in
+ * `deadLetterHistory`), and the breakers. The job states are those of `jobs list`
  * (src/ops/jobStates.ts).
  */
-import type { Document, Filter } from 'mongodb';
 import type { AgendaJobDoc, SwitchboardCollections } from '../db/collections.ts';
 import type { JobRegistry } from '../engine/defineJob.ts';
 import { readRollups, totalsByJob } from '../engine/rollupStore.ts';
 import type { SettingsStore } from '../engine/settings.ts';
 import { maskSecrets } from '../util/secrets.ts';
-import { stateFilter } from './jobStates.ts';
+import { stateOf } from './jobStates.ts';
 import { viewSwitch, type KillSwitchView } from './killSwitch.ts';
 
 export interface JobTypeStatus {
@@ -36,11 +36,38 @@ export interface StatusData {
   breakers: Array<{ provider: string; state: string }>;
 }
 
-type Grouped = Map<string, Document>;
+/** What status reads of each live job: one pass over `agendaJobs` serves every count. */
+const LIVE_FIELDS = { name: 1, nextRunAt: 1, lockedAt: 1, failCount: 1, lastFinishedAt: 1, lastRunAt: 1, repeatInterval: 1, failReason: 1 } as const;
+const RECURRING_SHOWN = 200;
 
-async function countByJob(cols: SwitchboardCollections, match: Filter<AgendaJobDoc>): Promise<Grouped> {
-  const rows = await cols.agendaJobs.aggregate([{ $match: match }, { $group: { _id: '$name', n: { $sum: 1 } } }]).toArray();
-  return new Map(rows.map((r) => [String(r._id), r]));
+interface LiveCounts {
+  byJob: Map<string, Record<'queued' | 'running' | 'scheduled', number>>;
+  oldestQueued: Map<string, Date>;
+  recurring: AgendaJobDoc[];
+}
+
+/**
+ * Counts the live jobs per type and state (the states of `jobs list`, src/ops/jobStates.ts), the
+ * oldest queued one per type, and the recurring jobs, from one read of the live set. One query,
+ * not one per state and per type: on FerretDB v1 every query reads the whole collection, and it
+ * has no `$min` accumulator; the live set stays small (finished one-off jobs are retired).
+ */
+async function countLive(cols: SwitchboardCollections, now: Date): Promise<LiveCounts> {
+  const out: LiveCounts = { byJob: new Map(), oldestQueued: new Map(), recurring: [] };
+  for await (const j of cols.agendaJobs.find({}, { projection: LIVE_FIELDS })) {
+    const state = stateOf(j, now);
+    if (state === 'queued' || state === 'running' || state === 'scheduled') {
+      const c = out.byJob.get(j.name) ?? { queued: 0, running: 0, scheduled: 0 };
+      c[state]++;
+      out.byJob.set(j.name, c);
+    }
+    if (state === 'queued' && j.nextRunAt) {
+      const first = out.oldestQueued.get(j.name);
+      if (!first || j.nextRunAt < first) out.oldestQueued.set(j.name, j.nextRunAt);
+    }
+    if (j.repeatInterval && out.recurring.length < RECURRING_SHOWN) out.recurring.push(j);
+  }
+  return out;
 }
 
 /**
@@ -52,50 +79,34 @@ export async function computeStatus(
   jobs: JobRegistry,
   settings: SettingsStore,
   breakers: () => Promise<Array<{ provider: string; state: string }>> = async () => [],
+  now = new Date(),
 ): Promise<StatusData> {
-  const now = new Date();
   const hourAgo = new Date(now.getTime() - 3600_000);
   const quarterAgo = new Date(now.getTime() - 15 * 60_000);
-  const [queued, running, scheduled, rollups, dlqRows, recurring, breakerList] = await Promise.all([
-    countByJob(cols, stateFilter('queued', now)),
-    countByJob(cols, stateFilter('running', now)),
-    countByJob(cols, stateFilter('scheduled', now)),
+  const [live, rollups, dlqRows, breakerList] = await Promise.all([
+    countLive(cols, now),
     readRollups(cols, hourAgo, now),
     cols.deadLetters.aggregate([{ $match: { status: { $in: ['pending', 'retry_scheduled'] } } }, { $group: { _id: '$status', n: { $sum: 1 } } }]).toArray(),
-    cols.agendaJobs
-      .find({ repeatInterval: { $exists: true, $nin: [null as never, ''] } }, { projection: { name: 1, repeatInterval: 1, nextRunAt: 1, lastRunAt: 1, failReason: 1, failCount: 1 } })
-      .limit(200)
-      .toArray(),
     breakers(),
   ]);
-
-  // FerretDB v1 has no $min accumulator: one indexed query per job type with a backlog.
-  const oldest = new Map<string, Date>();
-  await Promise.all(
-    [...queued.keys()].map(async (name) => {
-      const first = await cols.agendaJobs.findOne({ name, ...stateFilter('queued', now) }, { sort: { nextRunAt: 1 }, projection: { nextRunAt: 1 } });
-      if (first?.nextRunAt) oldest.set(name, first.nextRunAt);
-    }),
-  );
   // Whole minutes: the one holding "an hour ago" (or "15 minutes ago") counts.
   const hour = totalsByJob(rollups);
   const quarter = totalsByJob(rollups, quarterAgo);
   const names = new Set<string>(jobs.names());
-  for (const m of [queued, running, scheduled]) for (const k of m.keys()) names.add(k);
+  for (const k of live.byJob.keys()) names.add(k);
   for (const [job, c] of hour) if (c.failed + c.dead > 0) names.add(job);
-  const n = (m: Grouped, k: string) => Number(m.get(k)?.n ?? 0);
   const list: JobTypeStatus[] = [...names].sort().map((job) => {
     const h = hour.get(job);
     const q = quarter.get(job);
     const all = q ? q.ok + q.failed + q.dead : 0;
     return {
       job,
-      queued: n(queued, job),
-      running: n(running, job),
-      scheduled: n(scheduled, job),
+      queued: live.byJob.get(job)?.queued ?? 0,
+      running: live.byJob.get(job)?.running ?? 0,
+      scheduled: live.byJob.get(job)?.scheduled ?? 0,
       failedLastHour: h ? h.failed + h.dead : 0,
       successRate15m: q && all ? Math.round((q.ok / all) * 1000) / 1000 : null,
-      oldestOverdueAt: oldest.get(job) ?? null,
+      oldestOverdueAt: live.oldestQueued.get(job) ?? null,
     };
   });
   const dlq = { pending: 0, retry_scheduled: 0 };
@@ -106,7 +117,7 @@ export async function computeStatus(
     pausedJobs: settings.pausedJobs(),
     jobs: list,
     dlq,
-    recurring: recurring.map((r) => ({
+    recurring: live.recurring.map((r) => ({
       job: r.name,
       schedule: String(r.repeatInterval),
       nextRunAt: r.nextRunAt ?? null,
