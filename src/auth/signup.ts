@@ -25,7 +25,7 @@ import { isDuplicateKey } from '../db/insertOnce.ts';
 
 export { SignupError, type SignupChannel, type SignupView } from './types.ts';
 
-const PIN_TTL_MS = 10 * 60_000;
+export const PIN_TTL_MS = 10 * 60_000;
 const MAX_ATTEMPTS = 5;
 const PER_HOUR = 3;
 

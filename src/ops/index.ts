@@ -86,15 +86,15 @@ export class Ops extends EventEmitter {
     this.audit = new AuditLog(engine.db, { secretFieldsOf: (name) => this.jobs.secretFieldsOf(name) });
     this.identities = new Identities(engine.db);
     this.owner = new OwnerStore(engine.settings, this.identities);
-    this.bindCodes = new BindCodes(engine.db);
+    this.clock = opts.clock ?? systemClock;
+    this.bindCodes = new BindCodes(engine.db, () => this.clock.now().getTime());
     const auth = opts.auth ?? {};
     const secret = new PinSecret(engine.db, auth.pinSecret);
-    this.signups = new Signups({ db: engine.db, audit: this.audit, identities: this.identities, owner: this.owner, events: this, channel: auth.signupChannel, secret, defaultRole: auth.defaultRole });
+    this.signups = new Signups({ db: engine.db, audit: this.audit, identities: this.identities, owner: this.owner, events: this, channel: auth.signupChannel, secret, defaultRole: auth.defaultRole, now: () => this.clock.now() });
     this.backfills = new Backfills(engine);
     this.config = new RuntimeConfig(engine.settings, flow.ctx);
     this.breakers = new BreakerControls(flow.breakers);
     this.roles = new Roles(this.identities);
-    this.clock = opts.clock ?? systemClock;
     this.signInLinks = new SignInLinks(opts.tokens, opts.signInBase ?? 'http://localhost:8080', this.clock);
     engine.on('dead-letter', (d) => this.emit('dead-letter', d));
     engine.on('run', (r) => this.emit('run', r));

@@ -1,3 +1,4 @@
+import { BIND_CODE_TTL_MS } from '../../src/auth/bindCodes.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { messageUpdate } from '../support/fakeTelegram.ts';
 import { startHarness, type Harness } from './harness.ts';
@@ -11,8 +12,8 @@ const code = async (h: Harness) => {
   expect(r.status).toBe('ok');
   const data = r.reply.data as { code: string; expiresAt: Date };
   expect(data.code).toMatch(/^[A-Z0-9]{10}$/);
-  expect(data.expiresAt.getTime() - Date.now()).toBeGreaterThan(9 * 60_000);
-  expect(data.expiresAt.getTime() - Date.now()).toBeLessThanOrEqual(10 * 60_000);
+  expect(data.expiresAt.getTime() - h.clock.now().getTime()).toBeGreaterThan(9 * 60_000);
+  expect(data.expiresAt.getTime() - h.clock.now().getTime()).toBeLessThanOrEqual(10 * 60_000);
   return data.code;
 };
 
@@ -33,7 +34,7 @@ describe('Telegram /bind with codes (long polling)', () => {
   it('refuses a wrong code and an expired code', async () => {
     expect((await h.say(OWNER, '/bind ABCDEFGHJK')).body.text).toContain('not valid');
     const expiring = await code(h);
-    await h.app.t.db.collection('telegramBindCodes').updateMany({ kind: 'code' }, { $set: { expiresAt: new Date(Date.now() - 1000) } });
+    h.clock.advance(BIND_CODE_TTL_MS + 1000);
     expect((await h.say(OWNER, `/bind ${expiring}`)).body.text).toContain('expired');
     expect(await h.app.ops.identities.roleOf('telegram', String(OWNER))).toBeUndefined();
     const denied = await h.app.t.db.collection('auditLog').countDocuments({ action: 'telegram_bind', outcome: 'denied' });

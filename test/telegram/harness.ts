@@ -5,6 +5,7 @@ import { startTelegram, type TelegramAdapter, type TelegramOptions } from '../..
 import { HttpServer } from '../../src/http/server.ts';
 import type { JobDefinition } from '../../src/engine/defineJob.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
+import { TestClock } from '../support/clock.ts';
 import { testLogger } from '../support/engine.ts';
 import { callbackUpdate, messageUpdate, startFakeTelegram, type FakeTelegram, type TelegramCall } from '../support/fakeTelegram.ts';
 import { onCleanup } from '../support/mongo.ts';
@@ -14,6 +15,8 @@ export const WAIT_MS = 20_000;
 
 export interface Harness {
   app: TestApp;
+  /** The app's clock (bind codes, PINs): move it past an expiry. */
+  clock: TestClock;
   fake: FakeTelegram;
   http: HttpServer;
   /** http://127.0.0.1:PORT of our HttpServer. */
@@ -58,7 +61,9 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     ...(opts.webhook ? { TELEGRAM_WEBHOOK_URL: `${base}/auth/telegram/webhook`, TELEGRAM_WEBHOOK_SECRET: WEBHOOK_SECRET } : {}),
     ...opts.env,
   };
-  const app = await startTestApp({ env, work: opts.work ?? false, extraJobs: opts.extraJobs, telegramApi: { chatGapMs: 10 } });
+  // Codes and PINs expire on this clock: tests move it rather than back-date what was stored.
+  const clock = new TestClock();
+  const app = await startTestApp({ env, work: opts.work ?? false, extraJobs: opts.extraJobs, telegramApi: { chatGapMs: 10 }, clock });
   mountSignupRoutes(http, app.ops.signups);
   const tg = opts.noBot || opts.noToken ? undefined : await startTelegram(app.frontEnd, http, { chatGapMs: 10, backoffMs: 50, renewMs: 200, pollTimeoutSec: 5, ...opts.telegram });
   onCleanup(async () => {
@@ -92,6 +97,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   };
   return {
     app,
+    clock,
     fake,
     http,
     base,

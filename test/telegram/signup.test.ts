@@ -1,3 +1,4 @@
+import { PIN_TTL_MS } from '../../src/auth/signup.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buttons, messageIdOf, startHarness, type Harness } from './harness.ts';
 import type { TelegramCall } from '../support/fakeTelegram.ts';
@@ -84,7 +85,7 @@ describe('signup with a PIN sent to the Telegram owner', () => {
 
   it('refuses an expired PIN', async () => {
     const { id, msg } = await startHttp('telegram:3005');
-    await h.app.t.db.collection('signups').updateOne({ _id: `signup:${id}` as never }, { $set: { expiresAt: new Date(Date.now() - 1000) } });
+    h.clock.advance(PIN_TTL_MS + 1000);
     const r = await verify(id, pinOf(msg));
     expect(r).toMatchObject({ status: 410, body: { code: 'expired', error: expect.stringContaining('expired') } });
     expect(await h.app.ops.identities.roleOf('telegram', '3005')).toBeUndefined();
