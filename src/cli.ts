@@ -41,7 +41,9 @@ function runOne(args: string[], json: boolean): Promise<number> {
     const file = result.status === 'ok' ? result.reply.file : undefined;
     if (json) {
       const data = file ? { ...(result.reply.data as object), csv: await collect(file.lines()) } : result.reply.data;
-      process.stdout.write(`${JSON.stringify(result.status === 'ok' ? (data ?? {}) : { error: result.reply.text, status: result.status }, null, 2)}\n`);
+      // A failure keeps its data (what was skipped and why) beside the error.
+      const failed = { ...(data && typeof data === 'object' && !Array.isArray(data) ? data : {}), error: result.reply.text, status: result.status };
+      process.stdout.write(`${JSON.stringify(result.status === 'ok' ? (data ?? {}) : failed, null, 2)}\n`);
     } else if (file) {
       // Streamed: a large export never sits in memory whole.
       for await (const line of file.lines()) if (!process.stdout.write(line)) await once(process.stdout, 'drain');

@@ -1,40 +1,16 @@
 /** Every command end to end through the real CLI process, against the test database. */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { execFile } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ObjectId } from 'mongodb';
 import { startTestApp, type TestApp } from '../support/app.ts';
+import { cliAgainst } from './spawn.ts';
 
 let app: TestApp;
 let server: http.Server;
 let target: string;
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-  json: any;
-}
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['src/cli.ts', ...args],
-      { env: { ...process.env, MONGODB_URL: `${app.t.url}${app.t.dbName}`, LOG_LEVEL: 'error', ...env }, timeout: 60_000 },
-      (err, stdout, stderr) => {
-        let json: unknown;
-        try {
-          json = JSON.parse(stdout);
-        } catch {
-          json = undefined;
-        }
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr, json });
-      },
-    );
-  });
-}
+const cli = cliAgainst(() => app);
 
 async function seedDeadLetter(job = 'http.invoke', message = 'HTTP 500: "oops", retry later'): Promise<string> {
   const now = new Date();
@@ -72,6 +48,7 @@ describe('switchboard CLI', { timeout: 180_000 }, () => {
     expect(r.code).toBe(0);
     expect(Object.keys(r.json).sort()).toEqual(expect.arrayContaining(['breakers', 'dlq', 'jobs', 'killSwitch', 'pausedJobs']));
     expect(r.json.killSwitch).toEqual({ active: false, reason: null, by: null, at: null });
+    expect(Date.now() - Date.parse(r.json.at)).toBeLessThan(60_000); // when the numbers were read
     expect(r.json.dlq).toEqual({ pending: 0, retry_scheduled: 0 });
     expect(r.json.jobs.find((j: { job: string }) => j.job === 'http.invoke')).toMatchObject({ queued: 0, running: 0, scheduled: 0, failedLastHour: 0 });
   });
@@ -123,7 +100,8 @@ describe('switchboard CLI', { timeout: 180_000 }, () => {
     const retry = await cli(['--json', 'dlq', 'retry', a]);
     expect(retry.json).toEqual({ retried: [a], skipped: [] });
     const again = await cli(['--json', 'dlq', 'retry', a]);
-    expect(again.json).toEqual({ retried: [], skipped: [{ id: a, reason: expect.stringMatching(/^already (retry_scheduled|retried)$/) }] });
+    expect(again.code).toBe(1); // nothing was retried
+    expect(again.json).toEqual({ retried: [], skipped: [{ id: a, reason: expect.stringMatching(/^already (retry_scheduled|retried)$/) }], error: expect.stringContaining('Retried 0'), status: 'error' });
     const del = await cli(['--json', 'dlq', 'delete', b]);
     expect(del.json).toEqual({ deleted: [b], skipped: [] });
     const usage = await cli(['dlq', 'retry']);
