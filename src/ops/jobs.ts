@@ -9,7 +9,7 @@ import { PayloadError } from '../engine/errors.ts';
 import { FINISHED_JOBS } from '../engine/retirement.ts';
 import { pauseKey, type SwitchState } from '../engine/settings.ts';
 import { OpsError, UsageError } from '../errors.ts';
-import { parseObjectId } from './ids.ts';
+import { parseObjectId, requireJob } from './ids.ts';
 import { stateFilter, stateOf, type JobState } from './jobStates.ts';
 import { insertOnce } from '../db/insertOnce.ts';
 import { retention, type RetentionRule } from '../db/retention.ts';
@@ -124,9 +124,7 @@ export class Jobs {
     payload: unknown,
     opts: RunOptions = {},
   ): Promise<{ id: string; job: string; status: 'queued' | 'scheduled' | 'skipped'; nextRunAt: Date | null; duplicateOf?: { id: string; at: Date } }> {
-    if (!this.engine.jobs.get(name)) {
-      throw new UsageError(`Unknown job \`${name}\`. Known jobs: ${this.engine.jobs.names().join(', ')}.`);
-    }
+    requireJob(this.engine.jobs, name);
     try {
       // Before the dedupe key is taken: a refused payload must not hold the key for its window.
       this.engine.checkPayload(name, payload);
@@ -164,12 +162,24 @@ export class Jobs {
     return undefined;
   }
 
-  /** Waits for the first finished attempt of a job (polling its run records); its error and telemetry masked. */
-  async waitForOutcome(id: string, timeoutMs: number, signal?: AbortSignal): Promise<JobRunDoc | undefined> {
+  /**
+   * Waits for a job's last attempt: success, or the failure that dead-lettered it (a failed
+   * attempt that will be retried is followed by the next), polling its run records. `onRun` hears
+   * each attempt as it starts and as it ends; errors and telemetry come masked. Undefined on timeout.
+   */
+  async waitForOutcome(id: string, timeoutMs: number, opts: { onRun?: (run: JobRunDoc) => void; signal?: AbortSignal } = {}): Promise<JobRunDoc | undefined> {
     const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline && !signal?.aborted) {
-      const run = await this.cols.jobRuns.findOne({ jobId: id, outcome: { $ne: 'running' } }, { sort: { startedAt: 1 } });
-      if (run && run.outcome !== 'aborted') return maskSecrets(run);
+    const told = new Map<string, JobRunDoc['outcome']>();
+    while (Date.now() < deadline && !opts.signal?.aborted) {
+      const runs = await this.cols.jobRuns.find({ jobId: id }).sort({ startedAt: 1 }).toArray();
+      for (const run of runs) {
+        const key = String(run._id);
+        if (told.get(key) === run.outcome) continue;
+        if (run.outcome !== 'running' && !told.has(key)) opts.onRun?.(maskSecrets({ ...run, outcome: 'running', error: undefined, finishedAt: undefined }));
+        told.set(key, run.outcome);
+        opts.onRun?.(maskSecrets(run));
+        if (run.outcome === 'success' || run.outcome === 'dead') return maskSecrets(run);
+      }
       await new Promise((r) => setTimeout(r, 200));
     }
     return undefined;
@@ -187,7 +197,7 @@ export class Jobs {
 
   /** Pauses or resumes a job type in every process; returns the state before. */
   async setPaused(name: string, active: boolean, reason: string, by: Actor): Promise<{ before: SwitchState; after: SwitchState }> {
-    if (!this.engine.jobs.get(name)) throw new UsageError(`Unknown job \`${name}\`. Known jobs: ${this.engine.jobs.names().join(', ')}.`);
+    requireJob(this.engine.jobs, name);
     const before = this.engine.settings.pause(name);
     if (before.active === active) return { before, after: before };
     const after: SwitchState = { active, reason, by, at: new Date() };
