@@ -14,6 +14,6 @@ export const overviewPage: Page = async (ctx) => {
     (series.t.length ? '' : '<p class="muted">No runs in the last 24 hours.</p>') +
     `<script type="application/json" id="run-series">${json}</script>` +
     '<div class="charts"><div><h3>Runs per minute by outcome</h3><div id="chart-runs"></div></div>' +
-    '<div><h3>Duration (mean and max per point; the rollups keep no histogram for a p95)</h3><div id="chart-durations"></div></div></div></section>';
+    '<div><h3>Duration: p95, mean and max per point (ms)</h3><div id="chart-durations"></div></div></div></section>';
   return { title: 'Overview', body: show(ctx, status, { 0: (job) => `/ui/jobs?job=${encodeURIComponent(job)}` }) + charts, charts: true };
 };

@@ -53,6 +53,42 @@ export interface RollupCounts {
   /** Over every finished attempt (ok, failed, dead, aborted). */
   durationSum: number;
   durationMax: number;
+  /**
+   * Finished attempts by duration, one count per bucket of DURATION_BOUNDS_MS (the last bucket
+   * is open-ended): enough for a percentile within a bucket. Absent on documents written before.
+   */
+  durationHist?: number[];
+}
+
+/** Upper bounds (ms) of the duration buckets, a 1-2-5 series from 10 ms to 10 min; one more bucket above. */
+export const DURATION_BOUNDS_MS: readonly number[] = [10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 60_000, 120_000, 300_000, 600_000];
+
+/** The bucket of a duration. */
+export function durationBucket(ms: number): number {
+  const i = DURATION_BOUNDS_MS.findIndex((b) => ms < b);
+  return i === -1 ? DURATION_BOUNDS_MS.length : i;
+}
+
+/**
+ * The `q` quantile (0–1) of a duration histogram, interpolated within its bucket (the open last
+ * bucket answers with its lower bound, or `max` when known); null without any count.
+ */
+export function durationQuantile(hist: readonly number[] | undefined, q: number, max?: number): number | null {
+  const total = (hist ?? []).reduce((a, b) => a + b, 0);
+  if (!hist || total === 0) return null;
+  const rank = q * total;
+  let seen = 0;
+  for (let i = 0; i < hist.length; i++) {
+    if (hist[i] === 0) continue;
+    if (seen + hist[i] >= rank) {
+      const lower = i === 0 ? 0 : DURATION_BOUNDS_MS[i - 1];
+      const upper = DURATION_BOUNDS_MS[i] ?? max ?? lower;
+      const at = lower + ((rank - seen) / hist[i]) * (upper - lower);
+      return Math.round(max === undefined ? at : Math.min(at, max));
+    }
+    seen += hist[i];
+  }
+  return max ?? null;
 }
 
 /** The indexes of the collections this module owns (collected by src/app/schema.ts). */
@@ -82,12 +118,26 @@ export function rollupId(job: string, minute: Date, worker: string): string {
   return `${job}|${minute.toISOString().slice(0, 16)}|${worker}`;
 }
 
-export const emptyCounts = (): RollupCounts => ({ started: 0, ok: 0, failed: 0, dead: 0, aborted: 0, deferred: 0, durationSum: 0, durationMax: 0 });
+export const emptyCounts = (): RollupCounts => ({
+  started: 0,
+  ok: 0,
+  failed: 0,
+  dead: 0,
+  aborted: 0,
+  deferred: 0,
+  durationSum: 0,
+  durationMax: 0,
+  durationHist: DURATION_BOUNDS_MS.map(() => 0).concat(0),
+});
 
-/** Adds `b` into `a` (sums, and the larger maximum). */
+/** Adds `b` into `a` (sums, the larger maximum, the histograms bucket by bucket). */
 export function addCounts(a: RollupCounts, b: Partial<RollupCounts>): RollupCounts {
   for (const k of ['started', 'ok', 'failed', 'dead', 'aborted', 'deferred', 'durationSum'] as const) a[k] += Number(b[k] ?? 0);
   a.durationMax = Math.max(a.durationMax, Number(b.durationMax ?? 0));
+  if (b.durationHist) {
+    const hist = (a.durationHist ??= emptyCounts().durationHist!);
+    b.durationHist.forEach((n, i) => (hist[i] = (hist[i] ?? 0) + Number(n ?? 0)));
+  }
   return a;
 }
 
@@ -235,6 +285,8 @@ export function addRun(d: Omit<RunRollupDoc, 'updatedAt'>, r: Pick<JobRunDoc, 'o
   if (typeof r.durationMs === 'number') {
     d.durationSum += r.durationMs;
     d.durationMax = Math.max(d.durationMax, r.durationMs);
+    const hist = (d.durationHist ??= emptyCounts().durationHist!);
+    hist[durationBucket(r.durationMs)]++;
   }
   if ((r.outcome === 'failed' || r.outcome === 'dead') && r.error) {
     d.lastErrorClass = r.error.class;

@@ -4,12 +4,12 @@
  * minutes are one-minute points; older time comes folded into hours (rollupStore.ts), which are
  * one point each, its counts spread over its 60 minutes.
  *
- * The rollups keep a duration sum and maximum, not a histogram, so the duration chart shows the
- * mean and the maximum per point; a p95 needs a histogram in the rollups first.
+ * Durations: the p95 per point from the rollups' duration histograms (a 1-2-5 series of
+ * buckets, interpolated within one: src/engine/rollups.ts), and the mean and the maximum.
  */
 import type { SwitchboardCollections } from '../db/collections.ts';
 import { foldCutoff, readRollups } from '../engine/rollupStore.ts';
-import type { RunRollupDoc } from '../engine/rollups.ts';
+import { addCounts, durationQuantile, emptyCounts, type RunRollupDoc } from '../engine/rollups.ts';
 
 export const SERIES_WINDOW_MS = 24 * 3600_000;
 
@@ -21,6 +21,8 @@ export interface RunSeries {
   failed: number[];
   dead: number[];
   aborted: number[];
+  /** The 95th percentile of the point's finished runs' durations (null without any, or only before histograms). */
+  p95Ms: (number | null)[];
   /** Mean and maximum duration of the point's finished runs (null without any). */
   meanMs: (number | null)[];
   maxMs: (number | null)[];
@@ -34,29 +36,25 @@ export async function readRunSeries(cols: SwitchboardCollections, now = new Date
 
 /** Sums rollups per point; a document older than `hourCutoff` stands for a whole hour. */
 export function toSeries(docs: RunRollupDoc[], hourCutoff: Date): RunSeries {
-  const points = new Map<number, { minutes: number; ok: number; failed: number; dead: number; aborted: number; sum: number; max: number }>();
+  const points = new Map<number, { minutes: number; c: ReturnType<typeof emptyCounts> }>();
   for (const d of docs) {
     const at = d.minute.getTime();
-    const p = points.get(at) ?? { minutes: at < hourCutoff.getTime() ? 60 : 1, ok: 0, failed: 0, dead: 0, aborted: 0, sum: 0, max: 0 };
-    p.ok += d.ok;
-    p.failed += d.failed;
-    p.dead += d.dead;
-    p.aborted += d.aborted;
-    p.sum += d.durationSum;
-    p.max = Math.max(p.max, d.durationMax);
+    const p = points.get(at) ?? { minutes: at < hourCutoff.getTime() ? 60 : 1, c: emptyCounts() };
+    addCounts(p.c, d);
     points.set(at, p);
   }
-  const s: RunSeries = { t: [], ok: [], failed: [], dead: [], aborted: [], meanMs: [], maxMs: [] };
+  const s: RunSeries = { t: [], ok: [], failed: [], dead: [], aborted: [], p95Ms: [], meanMs: [], maxMs: [] };
   const rate = (n: number, minutes: number) => Math.round((n / minutes) * 100) / 100;
-  for (const [at, p] of [...points].sort((a, b) => a[0] - b[0])) {
-    const finished = p.ok + p.failed + p.dead + p.aborted;
+  for (const [at, { minutes, c }] of [...points].sort((a, b) => a[0] - b[0])) {
+    const finished = c.ok + c.failed + c.dead + c.aborted;
     s.t.push(at / 1000);
-    s.ok.push(rate(p.ok, p.minutes));
-    s.failed.push(rate(p.failed, p.minutes));
-    s.dead.push(rate(p.dead, p.minutes));
-    s.aborted.push(rate(p.aborted, p.minutes));
-    s.meanMs.push(finished ? Math.round(p.sum / finished) : null);
-    s.maxMs.push(finished ? p.max : null);
+    s.ok.push(rate(c.ok, minutes));
+    s.failed.push(rate(c.failed, minutes));
+    s.dead.push(rate(c.dead, minutes));
+    s.aborted.push(rate(c.aborted, minutes));
+    s.p95Ms.push(finished ? durationQuantile(c.durationHist, 0.95, c.durationMax) : null);
+    s.meanMs.push(finished ? Math.round(c.durationSum / finished) : null);
+    s.maxMs.push(finished ? c.durationMax : null);
   }
   return s;
 }

@@ -19,8 +19,8 @@
   if (durations) {
     charts.push(new uPlot(
       { width: width(), height: 220, scales: { x: { time: true } }, axes: [{}, { label: 'ms' }],
-        series: [{}, line('mean ms', '#1565c0'), line('max ms', '#8e24aa')] },
-      [s.t, s.meanMs, s.maxMs], durations));
+        series: [{}, line('p95 ms', '#c62828'), line('mean ms', '#1565c0'), line('max ms', '#8e24aa')] },
+      [s.t, s.p95Ms, s.meanMs, s.maxMs], durations));
   }
   document.body.dataset.chartsDrawn = String(charts.length);
   window.addEventListener('resize', () => charts.forEach((c) => c.setSize({ width: width(), height: 220 })));
