@@ -78,15 +78,15 @@ export class Ops extends EventEmitter {
 
   constructor(engine: Engine, flow: FlowControl, opts: OpsOptions) {
     super();
+    this.clock = opts.clock ?? systemClock;
     this.engine = engine;
     this.flow = flow;
     this.alerts = opts.alerts;
-    this.jobs = new Jobs(engine);
+    this.jobs = new Jobs(engine, this.clock);
     this.deadLetters = new DeadLetters(engine);
     this.audit = new AuditLog(engine.db, { secretFieldsOf: (name) => this.jobs.secretFieldsOf(name) });
     this.identities = new Identities(engine.db);
     this.owner = new OwnerStore(engine.settings, this.identities);
-    this.clock = opts.clock ?? systemClock;
     this.bindCodes = new BindCodes(engine.db, () => this.clock.now().getTime());
     const auth = opts.auth ?? {};
     const secret = new PinSecret(engine.db, auth.pinSecret);

@@ -14,6 +14,7 @@ import { stateFilter, stateOf, type JobState } from './jobStates.ts';
 import { insertOnce } from '../db/insertOnce.ts';
 import { retention, type RetentionRule } from '../db/retention.ts';
 import { maskSecrets, maskText } from '../util/secrets.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
 
 export interface JobItem {
   id: string;
@@ -63,10 +64,13 @@ interface DedupeDoc {
 export class Jobs {
   private readonly engine: Engine;
   private readonly cols: SwitchboardCollections;
+  private readonly clock: Clock;
 
-  constructor(engine: Engine) {
+  /** `clock`: the time dedupe windows and pause records are measured on. */
+  constructor(engine: Engine, clock: Clock = systemClock) {
     this.engine = engine;
     this.cols = engine.cols;
+    this.clock = clock;
   }
 
   async list(q: { job?: string; state?: JobState; limit?: number }): Promise<{ items: JobItem[]; total: number }> {
@@ -153,7 +157,7 @@ export class Jobs {
   private async dedupe(job: string, key: string, windowMs: number): Promise<DedupeDoc | undefined> {
     const col = this.db().collection<DedupeDoc>('dedupeKeys');
     const _id = `${job}:${key}`;
-    const now = new Date();
+    const now = this.clock.now();
     if (await insertOnce(col, { _id, jobId: '', at: now })) return undefined;
     const existing = await col.findOne({ _id });
     if (existing && now.getTime() - existing.at.getTime() < windowMs) return existing;
@@ -200,7 +204,7 @@ export class Jobs {
     requireJob(this.engine.jobs, name);
     const before = this.engine.settings.pause(name);
     if (before.active === active) return { before, after: before };
-    const after: SwitchState = { active, reason, by, at: new Date() };
+    const after: SwitchState = { active, reason, by, at: this.clock.now() };
     await this.engine.settings.set(pauseKey(name), after, by, reason);
     return { before, after };
   }

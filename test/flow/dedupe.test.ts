@@ -1,10 +1,12 @@
 /** `jobs run --dedupe-key --dedupe-window`: one enqueue per key and window, even when simultaneous. */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { startTestApp, asUser, type TestApp } from '../support/app.ts';
+import { TestClock } from '../support/clock.ts';
 
 let app: TestApp;
+const clock = new TestClock();
 beforeAll(async () => {
-  app = await startTestApp({ work: false });
+  app = await startTestApp({ work: false, clock });
 });
 
 const run = (extra: string) => app.dispatcher.run(`jobs run http.invoke {"url":"https://example.com/a"} --dedupe-key order-42 ${extra}`, asUser('operator'));
@@ -22,7 +24,7 @@ describe('dedupe window', () => {
   });
 
   it('enqueues again once the window has passed', async () => {
-    await app.t.db.collection('dedupeKeys').updateOne({ _id: 'http.invoke:order-42' as never }, { $set: { at: new Date(Date.now() - 2 * 3600_000) } });
+    clock.advance(2 * 3600_000);
     const again = await run('--dedupe-window 1h');
     expect((again.reply.data as { status: string }).status).toBe('queued');
     expect(await app.t.db.collection('agendaJobs').countDocuments({ name: 'http.invoke' })).toBe(2);
