@@ -27,7 +27,7 @@ export function alertsEvaluateJob(opts: { alerting: Pick<Alerting, 'evaluateOnce
         warned = true;
         return;
       }
-      const report = await alerting.evaluateOnce(new Date());
+      const report = await alerting.evaluateOnce();
       count('breaches', report.rules.reduce((n, r) => n + r.breaches, 0));
       count('events', report.events.length);
       const failed = report.rules.filter((r) => r.error).map((r) => r.rule);

@@ -25,6 +25,7 @@ import { parseRoutes } from './routing.ts';
 import { AlertService } from './service.ts';
 import { AlertStore } from './store.ts';
 import { SwitchAlerts } from './switchAlerts.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
 
 /** The fan-out to notifiers (see service.ts). */
 export { AlertService } from './service.ts';
@@ -68,11 +69,14 @@ export interface AlertingDeps {
   log: Logger;
   engine: Pick<Engine, 'cols' | 'jobs' | 'settings'>;
   rules: readonly AlertRule[];
+  /** The time evaluations and operator actions are taken at (tests move it). */
+  clock?: Clock;
 }
 
 /** Builds a process's alerting; the composition root calls it once. */
 export function createAlerting(deps: AlertingDeps, opts: AlertingOptions = {}): Alerting {
   const { db, config, engine, rules } = deps;
+  const clock = deps.clock ?? systemClock;
   const log = deps.log.child({ component: 'alerting' });
   const store = new AlertStore(db);
   const service = new AlertService({ log, routes: parseRoutes(config.ALERT_ROUTES), notifyTimeoutMs: opts.notifyTimeoutMs });
@@ -108,8 +112,8 @@ export function createAlerting(deps: AlertingDeps, opts: AlertingOptions = {}): 
     service,
     store,
     rules,
-    ops: new AlertOps({ store, rules, config: settings, announcer, live: () => started, serial }),
-    evaluateOnce: (now = new Date()) => serial(() => evaluator.evaluateOnce(now)),
+    ops: new AlertOps({ store, rules, config: settings, announcer, live: () => started, serial, now: () => clock.now() }),
+    evaluateOnce: (now = clock.now()) => serial(() => evaluator.evaluateOnce(now)),
     start() {
       if (started) return;
       started = true;

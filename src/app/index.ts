@@ -78,7 +78,7 @@ export function createApp(opts: CreateAppOptions): App {
   });
   // The engine's built-in backfill runner works with the engine it runs on.
   engine.jobs.add(backfillRunJob(engine, { minDeferMs: 5 * opts.config.GUARD_REFRESH_MS }));
-  const alerting = createAlerting({ db: opts.db, config: opts.config, log: opts.log, engine, rules: alertRules }, opts.alerting);
+  const alerting = createAlerting({ db: opts.db, config: opts.config, log: opts.log, engine, rules: alertRules, clock }, opts.alerting);
   engine.jobs.add(alertsEvaluateJob({ alerting }));
   const tokens = new ActionTokens(opts.db, clock);
   // Signup PINs reach the Telegram owner with the bot token, whether or not this process runs the bot.
