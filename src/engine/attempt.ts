@@ -15,7 +15,7 @@ import type { Logger } from '../log.ts';
 import type { JobDefinition, JobContext } from './defineJob.ts';
 import { AbortedError, DeferError, NotProviderFaultError, PayloadError, TimeoutError, describeError } from './errors.ts';
 import { passGuards, type AttemptOutcome, type Guard } from './guards.ts';
-import { finishRun, startRun, writeDeadLetter } from './records.ts';
+import { closeRetried, finishRun, startRun, writeDeadLetter } from './records.ts';
 import { backoffDelay, effectiveRetry } from './retry.ts';
 import { untilWritten } from './untilWritten.ts';
 import type { SettingsStore } from './settings.ts';
@@ -253,7 +253,7 @@ export class AttemptRunner {
     const jobId = String(job.attrs._id);
     const retriedFrom = (job.attrs as WithBookkeeping).sb?.retriedFrom;
     if (retriedFrom) {
-      await cols.deadLetters.updateMany({ $or: [{ jobId }, { retryJobId: jobId }], status: 'retry_scheduled' }, { $set: { status: 'retried', actedAt: new Date() } });
+      await closeRetried(cols, jobId, new Date());
     }
     if (recurring) {
       // Written with the run's final save.

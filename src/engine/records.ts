@@ -5,7 +5,7 @@
  * counts cost.
  */
 import { ObjectId, type Filter } from 'mongodb';
-import type { DeadLetterDoc, DeadLetterStatus, ErrorInfo, JobRunDoc, RunOutcome, SwitchboardCollections } from '../db/collections.ts';
+import type { Actor, DeadLetterDoc, DeadLetterStatus, ErrorInfo, JobRunDoc, RunOutcome, SwitchboardCollections } from '../db/collections.ts';
 import { insertManyOnce, isDuplicateKey } from '../db/insertOnce.ts';
 import { retention, type RetentionRule } from '../db/retention.ts';
 
@@ -106,6 +106,25 @@ export async function writeDeadLetter(
 }
 
 export const CLOSED_STATUSES: readonly DeadLetterStatus[] = ['retried', 'deleted'];
+
+/**
+ * An operator's change of a dead letter's status (retry scheduled, deleted), only from the status
+ * it was seen in: false when it changed meanwhile (a retry racing a delete, a second click).
+ */
+export async function markDeadLetter(cols: SwitchboardCollections, d: Pick<DeadLetterDoc, '_id' | 'status'>, status: DeadLetterStatus, by: Actor, at: Date): Promise<boolean> {
+  const res = await cols.deadLetters.updateOne({ _id: d._id, status: d.status }, { $set: { status, actedBy: by, actedAt: at } });
+  return res.modifiedCount === 1;
+}
+
+/** Notes the job a retried dead letter was enqueued as, when its own job document was gone. */
+export async function noteRetryJob(cols: SwitchboardCollections, id: ObjectId, retryJobId: string): Promise<void> {
+  await cols.deadLetters.updateOne({ _id: id }, { $set: { retryJobId } });
+}
+
+/** A job retried from the DLQ succeeded: its scheduled entries are closed as `retried`. */
+export async function closeRetried(cols: SwitchboardCollections, jobId: string, at: Date): Promise<void> {
+  await cols.deadLetters.updateMany({ $or: [{ jobId }, { retryJobId: jobId }], status: 'retry_scheduled' }, { $set: { status: 'retried', actedAt: at } });
+}
 
 /** Run records go once they are older than the run retention (`maintenance.cleanup`). */
 export const runRetention: RetentionRule = retention('jobRuns', (c) => ({ startedAt: { $lt: c.runsBefore } }));

@@ -6,9 +6,10 @@
  * (a retried entry reaches it with the next maintenance.cleanup), and both are read here.
  */
 import { ObjectId, type Collection, type Filter } from 'mongodb';
-import type { Actor, DeadLetterDoc, SwitchboardCollections, WithBookkeeping } from '../db/collections.ts';
+import type { Actor, DeadLetterDoc, SwitchboardCollections } from '../db/collections.ts';
 import type { Engine } from '../engine/engine.ts';
-import { CLOSED_STATUSES, findDeadLetter, moveToHistory } from '../engine/records.ts';
+import { CLOSED_STATUSES, findDeadLetter, markDeadLetter, moveToHistory } from '../engine/records.ts';
+import { requeueDeadLetter } from '../engine/jobControl.ts';
 import { OpsError } from '../errors.ts';
 import { parseObjectId, requireJob } from './ids.ts';
 import { echo } from '../util/echo.ts';
@@ -173,29 +174,11 @@ export class DeadLetters {
       return;
     }
     // Mark first: a second retry of the same entry then skips it instead of requeueing twice.
-    const marked = await this.cols.deadLetters.updateOne(
-      { _id: d._id, status: 'pending' },
-      { $set: { status: 'retry_scheduled', actedBy: by, actedAt: new Date() } },
-    );
-    if (marked.modifiedCount === 0) {
+    if (!(await markDeadLetter(this.cols, d, 'retry_scheduled', by, new Date()))) {
       result.skipped.push({ id, reason: 'changed meanwhile' });
       return;
     }
-    const now = new Date();
-    const requeued = await this.cols.agendaJobs.updateOne(
-      { _id: new ObjectId(d.jobId), lockedAt: null },
-      {
-        $set: { nextRunAt: now, failCount: 0, failReason: null, failedAt: null, 'sb.attempts': 0, 'sb.generation': d.generation + 1, 'sb.retriedFrom': id },
-      },
-    );
-    if (requeued.matchedCount === 1) await this.engine.enqueued({ id: d.jobId, name: d.jobName, nextRunAt: now });
-    if (requeued.matchedCount === 0) {
-      // The job document is gone (removed or cleaned up): enqueue a new one with the same payload.
-      const job = this.engine.agenda.create(d.jobName, d.payload);
-      (job.attrs as WithBookkeeping).sb = { retriedFrom: id };
-      await job.save();
-      await this.cols.deadLetters.updateOne({ _id: d._id }, { $set: { retryJobId: String(job.attrs._id) } });
-    }
+    await requeueDeadLetter(this.engine, d, new Date());
     result.done.push(id);
   }
 
@@ -208,8 +191,7 @@ export class DeadLetters {
       if (this.closed(d.status)) result.skipped.push({ id, reason: `already ${d.status}` });
       else {
         const set = { status: 'deleted' as const, actedBy: by, actedAt: new Date() };
-        const marked = await this.cols.deadLetters.updateOne({ _id: d._id, status: d.status }, { $set: set });
-        if (marked.modifiedCount === 0) {
+        if (!(await markDeadLetter(this.cols, d, set.status, by, set.actedAt))) {
           result.skipped.push({ id, reason: 'changed meanwhile' });
           continue;
         }

@@ -7,6 +7,7 @@ import type { Actor, AgendaJobDoc, JobRunDoc, SwitchboardCollections } from '../
 import type { Engine } from '../engine/engine.ts';
 import { PayloadError } from '../engine/errors.ts';
 import { FINISHED_JOBS } from '../engine/retirement.ts';
+import { cancelJob } from '../engine/jobControl.ts';
 import { pauseKey, type SwitchState } from '../engine/settings.ts';
 import { OpsError, UsageError } from '../errors.ts';
 import { parseObjectId, requireJob } from './ids.ts';
@@ -191,12 +192,10 @@ export class Jobs {
 
   /** Removes a job that is not running. */
   async cancel(id: string): Promise<{ id: string; job: string }> {
-    const _id = jobObjectId(id);
-    const j = await this.cols.agendaJobs.findOne({ _id });
-    if (!j) throw new OpsError('not_found', `No job ${id}.`);
-    if (j.lockedAt) throw new OpsError('conflict', `Job ${id} is running; it cannot be cancelled until the attempt ends.`);
-    await this.cols.agendaJobs.deleteOne({ _id, lockedAt: null });
-    return { id, job: j.name };
+    const r = await cancelJob(this.engine, jobObjectId(id));
+    if (r === 'not_found') throw new OpsError('not_found', `No job ${id}.`);
+    if (r === 'running') throw new OpsError('conflict', `Job ${id} is running; it cannot be cancelled until the attempt ends.`);
+    return { id, job: r.job };
   }
 
   /** Pauses or resumes a job type in every process; returns the state before. */
