@@ -1,6 +1,7 @@
 /** Indexed queries several rules share. FerretDB v1 has no $min/$max: oldest-first lookups use sort + limit. */
 import type { SwitchboardCollections } from '../db/collections.ts';
 import { readRollups, totalsByJob } from '../engine/rollupStore.ts';
+import { duration, type RuleAction } from './rule.ts';
 
 /** Finished attempts of one job type by outcome. */
 export interface OutcomeCounts {
@@ -19,6 +20,25 @@ export async function runOutcomesByJob(cols: SwitchboardCollections, since: Date
     if (c.ok + c.failed + c.dead > 0) out.set(job, { success: c.ok, failed: c.failed, dead: c.dead });
   }
   return out;
+}
+
+/**
+ * What the failure rules (failure-count, failure-rate) share: a `window` parameter that is also
+ * their hysteresis, the retry and pause buttons, and a triage note on opening.
+ */
+export const failureRuleTraits = {
+  clearAfter: (p: { window: number }) => p.window,
+  actions: ['retry-dlq', 'pause-job'] as RuleAction[],
+  triage: true,
+};
+
+/** The failure rules' `window` parameter, with its default. */
+export const failureWindow = (dflt: string) => duration(dflt, 'Attempts that finished within this window (whole minutes) count; also how long it must stay clear to resolve');
+
+/** Per job type with finished attempts in the `windowMs` before `now`: its failures (failed and dead-lettered), its total and the counts. */
+export async function failuresOver(cols: SwitchboardCollections, now: Date, windowMs: number): Promise<Array<{ job: string; failed: number; total: number; counts: OutcomeCounts }>> {
+  const byJob = await runOutcomesByJob(cols, new Date(now.getTime() - windowMs), now);
+  return [...byJob].map(([job, counts]) => ({ job, failed: counts.failed + counts.dead, total: counts.failed + counts.dead + counts.success, counts }));
 }
 
 /** "12.5 %". */
