@@ -53,12 +53,11 @@ export interface OpsOptions {
  * (kill switch and pauses, from any process).
  */
 export class Ops extends EventEmitter {
-  readonly engine: Engine;
+  private readonly engine: Engine;
   readonly jobs: Jobs;
   readonly deadLetters: DeadLetters;
   readonly audit: AuditLog;
   readonly identities: Identities;
-  readonly flow: FlowControl;
   /** Signups with a PIN (start, verify, approve, deny, list). */
   readonly signups: Signups;
   /** The Telegram owner (who gets alerts and PINs): read and bind. */
@@ -80,7 +79,6 @@ export class Ops extends EventEmitter {
     super();
     this.clock = opts.clock ?? systemClock;
     this.engine = engine;
-    this.flow = flow;
     this.alerts = opts.alerts;
     this.jobs = new Jobs(engine, this.clock);
     this.deadLetters = new DeadLetters(engine);
