@@ -131,6 +131,11 @@ export class SwitchboardRepository extends MongoJobRepository {
     return saved;
   }
 
+  /** Announced jobs due now, read between ticks; their types (dueJobs.ts watchAnnounced). */
+  watchAnnounced(): Promise<string[]> {
+    return this.due.watchAnnounced();
+  }
+
   /** Tells this process and the others that a job is due at `nextRunAt` (also for a change made outside `saveJob`). */
   async enqueued(job: { id: string; name: string; nextRunAt: Date | null; recurring?: boolean }): Promise<void> {
     this.due.wake(job.nextRunAt);
@@ -296,8 +301,40 @@ export class SwitchboardBackend implements AgendaBackend {
   readonly repository: SwitchboardRepository;
   readonly notificationChannel = new LocalWakeups();
 
+  private readonly opts: BackendOptions;
+  private watch: NodeJS.Timeout | undefined;
+  private watchFailing = false;
+
   constructor(opts: BackendOptions) {
+    this.opts = opts;
     this.repository = new SwitchboardRepository(opts);
+  }
+
+  /**
+   * While the engine works: every quarter poll, jobs other processes announced wake Agenda at once
+   * (through the in-process channel), instead of at its next tick.
+   */
+  watchAnnouncements(): void {
+    if (this.watch) return;
+    this.watch = setInterval(() => void this.wakeAnnounced(), Math.max(50, Math.floor(this.opts.processEveryMs / 4)));
+    this.watch.unref();
+  }
+
+  stopWatching(): void {
+    clearInterval(this.watch);
+    this.watch = undefined;
+  }
+
+  private async wakeAnnounced(): Promise<void> {
+    try {
+      for (const jobName of await this.repository.watchAnnounced()) {
+        await this.notificationChannel.publish({ jobId: toJobId(jobName), jobName, nextRunAt: null, priority: 0, timestamp: new Date(), source: 'announcement' });
+      }
+      this.watchFailing = false;
+    } catch (err) {
+      if (!this.watchFailing) this.opts.log.warn({ err }, 'reading announced enqueues failed; the next poll finds the jobs');
+      this.watchFailing = true;
+    }
   }
 
   connect(): Promise<void> {

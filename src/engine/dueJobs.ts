@@ -52,6 +52,8 @@ export class DueJobs {
   private woken = true;
   private leftBehind = false;
   private announcedReadAt = 0;
+  /** Announced jobs due now, read between ticks by `watchAnnounced`: locked at the next ask. */
+  private primed: Announcement[] = [];
 
   constructor(opts: DueJobsOptions) {
     this.opts = opts;
@@ -111,12 +113,38 @@ export class DueJobs {
     if (stale.length) this.opts.onStale(stale);
   }
 
+  /**
+   * Between ticks (every quarter poll): reads what other processes announced and keeps the jobs
+   * due now for the next ask; returns their types, for Agenda to ask at once. Cross-process starts
+   * then wait a quarter poll for the read, not a whole one; a read is one query of a collection
+   * holding the last minute's announcements.
+   */
+  async watchAnnounced(): Promise<string[]> {
+    const now = Date.now();
+    if (now - this.announcedReadAt < this.opts.processEveryMs / 4) return [];
+    this.announcedReadAt = now;
+    const announced = await this.opts.readAnnounced(this.lastScanAt);
+    const horizon = new Date(now + this.opts.processEveryMs);
+    const dueNow = announced.filter((a) => !a.nextRunAt || a.nextRunAt <= horizon);
+    for (const a of announced) if (a.nextRunAt && a.nextRunAt > horizon) this.wake(a.nextRunAt);
+    this.primed.push(...dueNow);
+    return [...new Set(dueNow.map((a) => a.name))];
+  }
+
   /** Whether to scan, lock a few announced jobs by id, or do nothing. */
   private async due(nextScanAt: Date): Promise<'scan' | Announcement[] | undefined> {
     const now = Date.now();
-    // One scan per tick at most, unless this process just enqueued.
-    if (!this.woken && now - this.lastScanAt < this.opts.processEveryMs / 2) return undefined;
-    if (this.woken || now >= this.scanAfter) return 'scan';
+    // One scan per tick at most, unless this process just enqueued or another announced a job.
+    if (!this.woken && !this.primed.length && now - this.lastScanAt < this.opts.processEveryMs / 2) return undefined;
+    if (this.woken || now >= this.scanAfter) {
+      this.primed = [];
+      return 'scan';
+    }
+    if (this.primed.length) {
+      const primed = this.primed;
+      this.primed = [];
+      return primed;
+    }
     if (now - this.announcedReadAt < this.opts.processEveryMs / 2) return undefined;
     this.announcedReadAt = now;
     const announced = await this.opts.readAnnounced(this.lastScanAt);

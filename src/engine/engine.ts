@@ -209,6 +209,7 @@ export class Engine extends EventEmitter {
     if (moved > 0) this.log.warn({ moved }, 'moved exhausted jobs without a DLQ entry to the DLQ');
     await this.agenda.start();
     this.working = true;
+    this.backend.watchAnnouncements();
     this.watchdog.start();
     this.retirement.start();
     this.log.info({ worker: this.config.WORKER_NAME, jobs: this.jobs.names() }, 'engine started');
@@ -285,6 +286,7 @@ export class Engine extends EventEmitter {
     this.watchdog.stop();
     if (!this.working) return;
     this.working = false;
+    this.backend.stopWatching();
     const drained = await this.agenda.drain({ timeout: graceMs, closeConnection: false });
     if (drained.timedOut) {
       this.log.warn({ running: drained.running }, 'grace period over: aborting running attempts');
