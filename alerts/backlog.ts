@@ -1,21 +1,22 @@
 /**
- * `backlog`: jobs of a type that are due but not started, too many or waiting too long. Two
- * grouped counts (all due; due for longer than `max_age`), whatever the number of job types.
+ * `backlog`: jobs of a type that are due but not started, too many or waiting too long. Counted
+ * from the evaluation's one read of the live jobs (all due; due for longer than `max_age`).
  */
 import { z } from 'zod';
 import { count, defineRule, duration, type Breach } from '../src/alerting/rule.ts';
-import { plural } from '../src/alerting/ruleQueries.ts';
-import type { SwitchboardCollections } from '../src/db/collections.ts';
+import { plural, type LiveJob } from '../src/alerting/ruleQueries.ts';
 import { formatDuration } from '../src/util/duration.ts';
 
-async function dueByJob(cols: SwitchboardCollections, dueBy: Date): Promise<Map<string, number>> {
-  const rows = await cols.agendaJobs
-    .aggregate<{ _id: string; n: number }>([
-      { $match: { nextRunAt: { $lte: dueBy }, lockedAt: null, disabled: { $ne: true } } },
-      { $group: { _id: '$name', n: { $sum: 1 } } },
-    ])
-    .toArray();
-  return new Map(rows.map((r) => [r._id, Number(r.n)]));
+/** Due, unlocked, enabled jobs per type: all of them, and those due since before `before`. */
+function dueByJob(live: LiveJob[], now: Date, before: Date): { due: Map<string, number>; old: Map<string, number> } {
+  const due = new Map<string, number>();
+  const old = new Map<string, number>();
+  for (const j of live) {
+    if (!j.nextRunAt || j.nextRunAt > now || j.lockedAt || j.disabled) continue;
+    due.set(j.name, (due.get(j.name) ?? 0) + 1);
+    if (j.nextRunAt <= before) old.set(j.name, (old.get(j.name) ?? 0) + 1);
+  }
+  return { due, old };
 }
 
 /** The rule, for alerts/index.ts. */
@@ -29,10 +30,10 @@ export default defineRule({
   }),
   clearAfter: (p) => p.clear_after,
   actions: ['pause-job'],
-  async evaluate({ now, params, cols, settings }) {
+  async evaluate({ now, params, settings, liveJobs }) {
     if (settings.killSwitch().active) return [];
     const paused = new Set(settings.pausedJobs());
-    const [due, old] = await Promise.all([dueByJob(cols, now), dueByJob(cols, new Date(now.getTime() - params.max_age))]);
+    const { due, old } = dueByJob(await liveJobs(), now, new Date(now.getTime() - params.max_age));
     const out: Breach[] = [];
     const age = formatDuration(params.max_age);
     for (const [job, n] of due) {

@@ -36,15 +36,13 @@ export default defineRule({
   }),
   clearAfter: (p) => p.clear_after,
   actions: [],
-  async evaluate({ now, params, cols, jobs, settings }) {
+  async evaluate({ now, params, cols, jobs, settings, liveJobs }) {
     if (settings.killSwitch().active) return [];
     const paused = new Set(settings.pausedJobs());
     const names = jobs.list().filter((d) => d.schedule && !paused.has(d.name)).map((d) => d.name);
     if (!names.length) return [];
-    const docs = await cols.agendaJobs
-      .find({ name: { $in: names }, repeatInterval: { $exists: true } }, { projection: { name: 1, repeatInterval: 1, nextRunAt: 1, lastRunAt: 1, failReason: 1, disabled: 1 } })
-      .limit(500)
-      .toArray();
+    const wanted = new Set(names);
+    const docs = (await liveJobs()).filter((j) => wanted.has(j.name) && j.repeatInterval !== undefined);
     const recurring = new Map<string, { job: (typeof docs)[number]; every: number; limit: number }>();
     for (const job of docs) {
       const every = intervalMs(job);

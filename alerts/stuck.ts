@@ -1,8 +1,9 @@
 /**
  * `stuck`: jobs whose lock expired (a dead worker), and attempts running past their timeout while
- * still holding the job's lock (a hung one). Live documents only: the locked jobs (one query on
- * `lockedAt`); an attempt's start is its job's `lastRunAt` and its timeout its definition's. A job
- * type not defined in this process is judged by its `running` run record, looked up by job id.
+ * still holding the job's lock (a hung one). Live documents only: the locked jobs, from the
+ * evaluation's one read of the live jobs; an attempt's start is its job's `lastRunAt` and its
+ * timeout its definition's. A job type not defined in this process is judged by its `running`
+ * run record, looked up by job id.
  */
 import { z } from 'zod';
 import { defineRule, duration, type Breach } from '../src/alerting/rule.ts';
@@ -10,8 +11,6 @@ import type { SwitchboardCollections } from '../src/db/collections.ts';
 import { DEFAULT_TIMEOUT_MS } from '../src/engine/attempt.ts';
 import { plural } from '../src/alerting/ruleQueries.ts';
 import { fmtDate } from '../src/chat/reply.ts';
-
-const SCAN_LIMIT = 2000;
 
 interface Stuck {
   jobId: string;
@@ -36,15 +35,12 @@ export default defineRule({
   }),
   clearAfter: (p) => p.clear_after,
   actions: ['pause-job'],
-  async evaluate({ now, params, cols, jobs, lockLifetimeMs }) {
+  async evaluate({ now, params, cols, jobs, lockLifetimeMs, liveJobs }) {
     const t = now.getTime();
     const stuck = new Map<string, Stuck[]>();
     const add = (job: string, s: Stuck) => stuck.set(job, [...(stuck.get(job) ?? []), s]);
 
-    const locked = await cols.agendaJobs
-      .find({ lockedAt: { $gte: new Date(0), $lte: now } }, { projection: { name: 1, lockedAt: 1, lastRunAt: 1 } })
-      .limit(SCAN_LIMIT)
-      .toArray();
+    const locked = (await liveJobs()).filter((j) => j.lockedAt && j.lockedAt <= now);
     const longRunning = new Map<string, (typeof locked)[number]>();
     for (const j of locked) {
       if (j.lockedAt!.getTime() < t - lockLifetimeMs - params.grace) add(j.name, { jobId: String(j._id), since: j.lockedAt!, why: 'lock' });

@@ -11,10 +11,11 @@ import type { Logger } from '../log.ts';
 import type { AiSummarizer } from './aiSummary.ts';
 import { noticeId, type Announcer } from './announce.ts';
 import { alertKey, onBreach, onClear, onManualResolve, operatorState, effectiveState, type Step } from './lifecycle.ts';
-import { isSwitchRule, type AlertRule, type Breach, type RuleSettings } from './rule.ts';
+import { isSwitchRule, type AlertRule, type Breach, type RuleContext, type RuleSettings } from './rule.ts';
 import { ruleParams, type ConfigSource } from './rules.ts';
 import type { AlertControlDoc, AlertDoc, AlertStore } from './store.ts';
 import { groupErrors, recentErrorsByJob, triageNote, type Triage } from './triage.ts';
+import { liveJobsOnce } from './ruleQueries.ts';
 
 /** What the evaluator reads, writes and announces through. */
 export interface EvaluatorDeps {
@@ -66,7 +67,8 @@ export class AlertEvaluator {
   async evaluateOnce(now: Date): Promise<EvaluationReport> {
     const report: EvaluationReport = { at: now, rules: [], events: [] };
     const results = new Map<string, RuleResult>();
-    const outcomes = await inPool(this.d.rules, this.d.ruleConcurrency ?? 3, (rule) => this.runRule(rule, now));
+    const liveJobs = liveJobsOnce(this.d.cols);
+    const outcomes = await inPool(this.d.rules, this.d.ruleConcurrency ?? 3, (rule) => this.runRule(rule, now, liveJobs));
     for (const r of outcomes) {
       results.set(r.rule.name, r);
       report.rules.push(r.entry);
@@ -141,7 +143,7 @@ export class AlertEvaluator {
     return report;
   }
 
-  private async runRule(rule: AlertRule, now: Date): Promise<RuleResult> {
+  private async runRule(rule: AlertRule, now: Date, liveJobs: RuleContext<unknown>['liveJobs']): Promise<RuleResult> {
     const started = performance.now();
     const { params, enabled } = ruleParams(rule, this.d.config, this.d.log);
     const clearAfterMs = rule.clearAfter(params as never);
@@ -149,7 +151,7 @@ export class AlertEvaluator {
     if (enabled) {
       try {
         const { db, cols, jobs, settings, lockLifetimeMs } = this.d;
-        result.breaches = await rule.evaluate({ now, params: params as never, db, cols, jobs, settings, lockLifetimeMs });
+        result.breaches = await rule.evaluate({ now, params: params as never, db, cols, jobs, settings, lockLifetimeMs, liveJobs });
       } catch (err) {
         result.ok = false;
         result.entry.error = 'failed (see the log)';

@@ -11,6 +11,7 @@
  *   async evaluate({ now, params, cols }) { ... return [{ subject: 'http.invoke', job: 'http.invoke', count: 12, ... }] },
  * });
  */
+import type { LiveJob } from './ruleQueries.ts';
 import type { Db } from 'mongodb';
 import { z } from 'zod';
 import type { ReplyField } from '../chat/reply.ts';
@@ -53,6 +54,8 @@ export interface RuleContext<P> {
   settings: RuleSettings;
   /** The engine's lock lifetime: a lock older than this has expired. */
   lockLifetimeMs: number;
+  /** The live jobs (`agendaJobs`), read once per evaluation for every rule that asks. */
+  liveJobs: () => Promise<LiveJob[]>;
 }
 
 /** Buttons a rule's alerts offer, besides acknowledge and snooze (the last two: the switch alerts'). */

@@ -1,5 +1,5 @@
 /** Indexed queries several rules share. FerretDB v1 has no $min/$max: oldest-first lookups use sort + limit. */
-import type { SwitchboardCollections } from '../db/collections.ts';
+import type { AgendaJobDoc, SwitchboardCollections } from '../db/collections.ts';
 import { readRollups, totalsByJob } from '../engine/rollupStore.ts';
 import { duration, type RuleAction } from './rule.ts';
 
@@ -49,4 +49,19 @@ export function pct(ratio: number): string {
 /** "s" when n is not 1. */
 export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** What the rules read of a live job. */
+export type LiveJob = Pick<AgendaJobDoc, '_id' | 'name' | 'nextRunAt' | 'lockedAt' | 'lastRunAt' | 'repeatInterval' | 'failReason' | 'disabled'>;
+
+const LIVE_FIELDS = { name: 1, nextRunAt: 1, lockedAt: 1, lastRunAt: 1, repeatInterval: 1, failReason: 1, disabled: 1 } as const;
+
+/**
+ * The live jobs, read once per evaluation however many rules ask (backlog, stuck,
+ * stale-recurring): one query of `agendaJobs` a tick, not one or two per rule. On FerretDB every
+ * query reads the whole collection; the live set is small (finished one-off jobs are retired).
+ */
+export function liveJobsOnce(cols: SwitchboardCollections): () => Promise<LiveJob[]> {
+  let read: Promise<LiveJob[]> | undefined;
+  return () => (read ??= cols.agendaJobs.find({}, { projection: LIVE_FIELDS }).toArray());
 }

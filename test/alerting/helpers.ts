@@ -7,6 +7,7 @@ import { collections, type ErrorInfo, type JobRunDoc, type RunOutcome } from '..
 import { JobRegistry, type JobDefinition } from '../../src/engine/defineJob.ts';
 import { addRun, minuteOf, newRollup, rollupId, type RunRollupDoc } from '../../src/engine/rollups.ts';
 import { silentLogger } from '../../src/log.ts';
+import { liveJobsOnce } from '../../src/alerting/ruleQueries.ts';
 
 /** A notifier that records every event it gets. */
 export interface RecordingNotifier extends Notifier {
@@ -94,7 +95,7 @@ export const calmSettings = { pausedJobs: () => [] as string[], killSwitch: () =
 
 /** A RuleContext over a test database. */
 export function ruleContext<P>(db: Db, now: Date, params: P, opts: { jobs?: JobDefinition[]; settings?: RuleContext<P>['settings']; lockLifetimeMs?: number } = {}): RuleContext<P> {
-  return { now, params, db, cols: collections(db), jobs: new JobRegistry(opts.jobs ?? []), settings: opts.settings ?? calmSettings, lockLifetimeMs: opts.lockLifetimeMs ?? 60_000 };
+  return { now, params, db, cols: collections(db), jobs: new JobRegistry(opts.jobs ?? []), settings: opts.settings ?? calmSettings, lockLifetimeMs: opts.lockLifetimeMs ?? 60_000, liveJobs: liveJobsOnce(collections(db)) };
 }
 
 /** A rule's default parameters, with overrides. */
