@@ -114,14 +114,16 @@ export class DueJobs {
   }
 
   /**
-   * Between ticks (every quarter poll): reads what other processes announced and keeps the jobs
-   * due now for the next ask; returns their types, for Agenda to ask at once. Cross-process starts
-   * then wait a quarter poll for the read, not a whole one; a read is one query of a collection
-   * holding the last minute's announcements.
+   * Between ticks (every quarter poll) on a worker without a backlog (idle, or busy with long
+   * jobs): reads what other processes announced and keeps the jobs due now for the next
+   * ask; returns their types, for Agenda to ask at once. Cross-process starts then wait a quarter
+   * poll for the read, not a whole one; a read is one query of a collection holding the last
+   * minute's announcements.
    */
   async watchAnnounced(): Promise<string[]> {
     const now = Date.now();
-    if (now - this.announcedReadAt < this.opts.processEveryMs / 4) return [];
+    // A worker with a backlog (its last scan left due jobs behind) scans at every tick anyway.
+    if (now - this.announcedReadAt < this.opts.processEveryMs / 4 || this.leftBehind) return [];
     this.announcedReadAt = now;
     const announced = await this.opts.readAnnounced(this.lastScanAt);
     const horizon = new Date(now + this.opts.processEveryMs);
