@@ -47,7 +47,10 @@ export class Breakers extends EventEmitter {
   private readonly settings: SettingsStore;
   private readonly ctx: ConfigContext;
   private cache = new Map<string, BreakerDoc>();
-  private timer: NodeJS.Timeout | undefined;
+  private refreshMs = 0;
+  private refreshedAt = 0;
+  private refreshing: Promise<void> | undefined;
+  private onRefreshError: (err: unknown) => void = () => {};
   /**
    * What this process itself saw, decided before any await: consecutive provider failures since
    * the last success, and when they reached the threshold. Attempts of this process read it, so
@@ -64,19 +67,32 @@ export class Breakers extends EventEmitter {
     this.ctx = ctx;
   }
 
-  /** Keeps a cached view for the before-lock check; `refreshMs` like the settings. */
+  /**
+   * Keeps a cached view for the before-lock check, re-read when a check finds it older than
+   * `refreshMs` (like the settings): an idle worker, which checks nothing, reads nothing. A stale
+   * view costs at most a wasted lock: the guard itself reads the database.
+   */
   async start(refreshMs: number, onError: (err: unknown) => void): Promise<void> {
+    this.refreshMs = refreshMs;
+    this.onRefreshError = onError;
     await this.refresh();
-    this.timer = setInterval(() => this.refresh().catch(onError), refreshMs);
-    this.timer.unref();
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.refreshMs = 0;
   }
 
   async refresh(): Promise<void> {
+    this.refreshedAt = Date.now();
     this.cache = new Map((await this.col.find({}).toArray()).map((d) => [d._id, d]));
+  }
+
+  /** Re-reads the view in the background when it is older than the refresh interval. */
+  private refreshIfStale(): void {
+    if (!this.refreshMs || this.refreshing || Date.now() - this.refreshedAt < this.refreshMs) return;
+    this.refreshing = this.refresh()
+      .catch((err: unknown) => this.onRefreshError(err))
+      .finally(() => (this.refreshing = undefined));
   }
 
   private cooldown(provider: string): number {
@@ -118,6 +134,7 @@ export class Breakers extends EventEmitter {
       name: 'breaker',
       heldBeforeLock: (def) => {
         if (!def.provider) return false;
+        this.refreshIfStale();
         const d = this.cache.get(def.provider);
         const now = Date.now();
         if (this.openHere(def.provider, d ?? null, now) > 0) return true;
