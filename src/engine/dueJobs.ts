@@ -117,7 +117,7 @@ export class DueJobs {
    * Between ticks (every quarter poll) on a worker without a backlog (idle, or busy with long
    * jobs): reads what other processes announced and keeps the jobs due now for the next
    * ask; returns their types, for Agenda to ask at once. Cross-process starts then wait a quarter
-   * poll for the read, not a whole one; a read is one query of a collection holding the last
+   * poll for the read at most, not a whole one; a read is one query of a collection holding the last
    * minute's announcements.
    */
   async watchAnnounced(): Promise<string[]> {
