@@ -67,7 +67,7 @@ export class AlertEvaluator {
   async evaluateOnce(now: Date): Promise<EvaluationReport> {
     const report: EvaluationReport = { at: now, rules: [], events: [] };
     const results = new Map<string, RuleResult>();
-    const liveJobs = liveJobsOnce(this.d.cols);
+    const liveJobs = liveJobsOnce(this.d.cols, now);
     const outcomes = await inPool(this.d.rules, this.d.ruleConcurrency ?? 3, (rule) => this.runRule(rule, now, liveJobs));
     for (const r of outcomes) {
       results.set(r.rule.name, r);

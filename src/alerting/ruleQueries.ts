@@ -1,4 +1,5 @@
 /** Indexed queries several rules share. FerretDB v1 has no $min/$max: oldest-first lookups use sort + limit. */
+import type { Filter } from 'mongodb';
 import type { AgendaJobDoc, SwitchboardCollections } from '../db/collections.ts';
 import { readRollups, totalsByJob } from '../engine/rollupStore.ts';
 import { duration, type RuleAction } from './rule.ts';
@@ -57,11 +58,13 @@ export type LiveJob = Pick<AgendaJobDoc, '_id' | 'name' | 'nextRunAt' | 'lockedA
 const LIVE_FIELDS = { name: 1, nextRunAt: 1, lockedAt: 1, lastRunAt: 1, repeatInterval: 1, failReason: 1, disabled: 1 } as const;
 
 /**
- * The live jobs, read once per evaluation however many rules ask (backlog, stuck,
- * stale-recurring): one query of `agendaJobs` a tick, not one or two per rule. On FerretDB every
- * query reads the whole collection; the live set is small (finished one-off jobs are retired).
+ * The live jobs the rules look at (backlog: due; stuck: locked; stale-recurring: recurring), read
+ * once per evaluation however many rules ask: one query of `agendaJobs` a tick, not one or two
+ * per rule (on FerretDB each reads the whole collection). Jobs waiting for a later time are not
+ * sent: ten thousand jobs due tomorrow cost the server one pass and the worker nothing.
  */
-export function liveJobsOnce(cols: SwitchboardCollections): () => Promise<LiveJob[]> {
+export function liveJobsOnce(cols: SwitchboardCollections, now: Date): () => Promise<LiveJob[]> {
   let read: Promise<LiveJob[]> | undefined;
-  return () => (read ??= cols.agendaJobs.find({}, { projection: LIVE_FIELDS }).toArray());
+  const filter: Filter<AgendaJobDoc> = { $or: [{ nextRunAt: { $lte: now } }, { lockedAt: { $ne: null } }, { repeatInterval: { $exists: true, $nin: [null as never, ''] } }] };
+  return () => (read ??= cols.agendaJobs.find(filter, { projection: LIVE_FIELDS }).toArray());
 }

@@ -95,7 +95,7 @@ export const calmSettings = { pausedJobs: () => [] as string[], killSwitch: () =
 
 /** A RuleContext over a test database. */
 export function ruleContext<P>(db: Db, now: Date, params: P, opts: { jobs?: JobDefinition[]; settings?: RuleContext<P>['settings']; lockLifetimeMs?: number } = {}): RuleContext<P> {
-  return { now, params, db, cols: collections(db), jobs: new JobRegistry(opts.jobs ?? []), settings: opts.settings ?? calmSettings, lockLifetimeMs: opts.lockLifetimeMs ?? 60_000, liveJobs: liveJobsOnce(collections(db)) };
+  return { now, params, db, cols: collections(db), jobs: new JobRegistry(opts.jobs ?? []), settings: opts.settings ?? calmSettings, lockLifetimeMs: opts.lockLifetimeMs ?? 60_000, liveJobs: liveJobsOnce(collections(db), now) };
 }
 
 /** A rule's default parameters, with overrides. */
