@@ -5,7 +5,8 @@
  * shortened to BENCH_WINDOW_MS (default 5 s) so the run takes seconds, not minutes.
  */
 import { z } from 'zod';
-import { createApp, localAdmin } from '../src/app/index.ts';
+import { createApp } from '../src/app/index.ts';
+import { localAdmin } from '../src/chat/localAdmin.ts';
 import { loadConfig } from '../src/config.ts';
 import type { JobRunDoc } from '../src/db/collections.ts';
 import { defineJob } from '../src/engine/defineJob.ts';

@@ -11,7 +11,8 @@
  */
 import os from 'node:os';
 import type { Db } from 'mongodb';
-import { createApp, localAdmin, type App } from '../src/app/index.ts';
+import { createApp, type App } from '../src/app/index.ts';
+import { localAdmin } from '../src/chat/localAdmin.ts';
 import { loadConfig } from '../src/config.ts';
 import { silentLogger } from '../src/log.ts';
 import { deadLetter, seedLiveJobs, seedRuns } from './history.ts';

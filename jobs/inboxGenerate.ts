@@ -22,7 +22,7 @@
  */
 import { createHash } from 'node:crypto';
 import OpenAI from 'openai';
-import { ObjectId, type Db, type Filter } from 'mongodb';
+import { ObjectId, type Filter } from 'mongodb';
 import { z } from 'zod';
 import type { IndexPlan } from '../src/db/collections.ts';
 import { insertOnce } from '../src/db/insertOnce.ts';

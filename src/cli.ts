@@ -3,7 +3,8 @@
  * `switchboard console`: the interactive console; `switchboard serve`: the engine and adapters.
  */
 import { once } from 'node:events';
-import { createApp, localAdmin, type App } from './app/index.ts';
+import { createApp, type App } from './app/index.ts';
+import { localAdmin } from './chat/localAdmin.ts';
 import { replyForTerminal, runConsole, terminalWidth } from './chat/adapters/console.ts';
 import { exitCode } from './chat/dispatcher.ts';
 import { quoteArg } from './chat/grammar.ts';
@@ -72,7 +73,7 @@ function shellWord(word: string): string {
 
 function runConsoleCommand(): Promise<number> {
   const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
-  return withLocalApp((app, consoleLog) => runConsole(app, { consoleLog }), { consoleLog: interactive });
+  return withLocalApp((app, consoleLog) => runConsole(app.frontEnd, { consoleLog }), { consoleLog: interactive });
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -53,7 +53,7 @@ export async function startServing(opts: { console?: boolean | 'auto' } = {}): P
       await http.close();
       await conn.close();
     })());
-  if (wantConsole) void runConsole(app, { consoleLog }).then(() => stopAndExit(stop, log));
+  if (wantConsole) void runConsole(app.frontEnd, { consoleLog }).then(() => stopAndExit(stop, log));
   return { app, port, health, stop };
 }
 

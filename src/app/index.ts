@@ -6,12 +6,11 @@ import type { Db } from 'mongodb';
 import { commandRegistry } from '../../commands/index.ts';
 import { loadJobs } from '../../jobs/index.ts';
 import { ActionTokens } from '../chat/actions.ts';
-import { Dispatcher, type Invoker } from '../chat/dispatcher.ts';
+import { Dispatcher } from '../chat/dispatcher.ts';
 import type { FrontEnd } from '../chat/frontEnd.ts';
 import type { ApiOptions } from '../chat/adapters/telegram/api.ts';
 import { telegramSignupChannel } from '../chat/adapters/telegram/signups.ts';
 import type { Config } from '../config.ts';
-import type { Actor } from '../db/collections.ts';
 import type { JobDefinition } from '../engine/defineJob.ts';
 import { Engine } from '../engine/engine.ts';
 import { backfillRunJob } from '../engine/backfillRunner.ts';
@@ -108,11 +107,4 @@ export function createApp(opts: CreateAppOptions): App {
       await rollups.stop();
     },
   };
-}
-
-/** The CLI and the console act as the local admin. */
-export function localAdmin(platform: 'cli' | 'console'): Invoker {
-  const user = process.env.USER || process.env.LOGNAME || 'local';
-  const actor: Actor = { platform, id: user, name: user };
-  return { actor, role: 'admin' };
 }

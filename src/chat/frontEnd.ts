@@ -1,5 +1,5 @@
 /**
- * What a chat front end (Slack, Telegram) is given by the composition root: the operations
+ * What a front end (Slack, Telegram, the console, the dashboard) is given by the composition root: the operations
  * service for every read and change of operational state, the command dispatcher, the button
  * tokens, the configuration and a logger. Not the whole App: no engine, no flow control.
  */

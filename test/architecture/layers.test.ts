@@ -30,12 +30,15 @@ describe('layers', () => {
       ['src/app/index.ts', "import { commandRegistry } from '../../commands/index.ts';\nimport { loadJobs } from '../../jobs/index.ts';"],
       ['commands/jobs.ts', "import { helper } from './args.ts';"],
       ['jobs/a.ts', "import { other } from '../commands/args.ts';"],
+      ['src/chat/adapters/console.ts', "import type { App } from '../../app/index.ts';"],
+      ['src/main.ts', "import { createApp } from './app/index.ts';"],
     ]);
     expect(layerViolations(files).map((v) => `${v.file} -> ${v.imports}`)).toEqual([
       'src/engine/x.ts -> src/ops/index.ts',
       'src/flow/z.ts -> alerts/index.ts',
       'src/chat/w.ts -> commands/index.ts',
       'jobs/a.ts -> commands/args.ts',
+      'src/chat/adapters/console.ts -> src/app/index.ts',
     ]);
   });
 });

@@ -4,7 +4,8 @@
  * - `src/engine` and `src/flow` run jobs and know nothing of who operates them: they import none
  *   of `src/ops`, `src/chat`, `src/dashboard`, `commands/`, `jobs/`, `alerts/`;
  * - `commands/`, `jobs/` and `alerts/` are plugged in by the composition root alone: outside their
- *   own folder only `src/app/` imports them.
+ *   own folder only `src/app/` imports them;
+ * - the composition root is imported by the entry points alone (front ends get a FrontEnd).
  * Tests and benches may import anything.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -26,12 +27,19 @@ interface Rule {
 
 const under = (...dirs: string[]) => (file: string) => dirs.some((d) => file.startsWith(`${d}/`));
 const PLUGINS = ['commands', 'jobs', 'alerts'];
+/** What starts a process: the only modules besides the root itself that may import src/app/. */
+const ENTRY_POINTS = ['src/main.ts', 'src/cli.ts', 'src/adapters.ts'];
 
 export const RULES: readonly Rule[] = [
   {
     name: 'the engine and flow control import no operator layer (ops, chat, dashboard) and no plug-in folder',
     from: under('src/engine', 'src/flow'),
     forbids: under('src/ops', 'src/chat', 'src/dashboard', ...PLUGINS),
+  },
+  {
+    name: 'only the entry points (src/main.ts, src/cli.ts, src/adapters.ts) import the composition root',
+    from: (file: string) => !ENTRY_POINTS.includes(file) && !file.startsWith('src/app/'),
+    forbids: under('src/app'),
   },
   ...PLUGINS.map((dir) => ({
     name: `only the composition root (src/app/) imports ${dir}/`,

@@ -25,7 +25,7 @@ describe('console', () => {
     let screen = '';
     output.on('data', (b: Buffer) => (screen += b.toString()));
     const historyFile = path.join(await mkdtemp(path.join(os.tmpdir(), 'sb-console-')), 'history');
-    const done = runConsole(app, { input, output, historyFile });
+    const done = runConsole(app.frontEnd, { input, output, historyFile });
     const type = (line: string) => input.write(`${line}\n`);
     const seen = (text: string) => eventually(async () => screen.includes(text), `console to show "${text}"`);
 

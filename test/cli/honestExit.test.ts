@@ -7,7 +7,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { localAdmin } from '../../src/app/index.ts';
+import { localAdmin } from '../../src/chat/localAdmin.ts';
 import { cliAgainst } from './spawn.ts';
 
 let app: TestApp;

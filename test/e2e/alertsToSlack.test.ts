@@ -9,7 +9,7 @@ import { startSlackHarness, type SlackHarness } from '../slack/harness.ts';
 import { defineJob } from '../../src/engine/defineJob.ts';
 import type { Alerting } from '../../src/alerting/index.ts';
 import { eventually } from '../support/engine.ts';
-import { localAdmin } from '../../src/app/index.ts';
+import { localAdmin } from '../../src/chat/localAdmin.ts';
 
 const unauthorized = defineJob({
   name: 'test.publish',

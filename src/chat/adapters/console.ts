@@ -6,8 +6,8 @@
 import readline from 'node:readline';
 import { appendFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { App } from '../../app/index.ts';
-import { localAdmin } from '../../app/index.ts';
+import type { FrontEnd } from '../frontEnd.ts';
+import { localAdmin } from '../localAdmin.ts';
 import type { DeadLetterDoc } from '../../db/collections.ts';
 import { isKillSwitchKey, pausedJobOf, type SettingChange, type SwitchState } from '../../engine/settings.ts';
 import type { ConsoleLog, LogEntry } from '../../log.ts';
@@ -66,7 +66,7 @@ export function describeLogEntry(entry: LogEntry, width: number): string {
  * Runs the console until the input ends or the user types `exit`. Resolves to the exit status:
  * 0, or 1 when input came from a pipe and one of its lines failed.
  */
-export async function runConsole(app: App, opts: ConsoleOptions = {}): Promise<number> {
+export async function runConsole(app: FrontEnd, opts: ConsoleOptions = {}): Promise<number> {
   const input = opts.input ?? process.stdin;
   const output = opts.output ?? process.stdout;
   const interactive = Boolean((input as NodeJS.ReadStream).isTTY && (output as NodeJS.WriteStream).isTTY);
