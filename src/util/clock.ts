@@ -10,6 +10,3 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => new Date() };
-
-/** Milliseconds since the epoch on `clock`. */
-export const nowMs = (clock: Clock): number => clock.now().getTime();
