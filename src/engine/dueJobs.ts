@@ -124,13 +124,17 @@ export class DueJobs {
     const now = Date.now();
     // A worker with a backlog (its last scan left due jobs behind) scans at every tick anyway.
     if (now - this.announcedReadAt < this.opts.processEveryMs / 4 || this.leftBehind) return [];
-    this.announcedReadAt = now;
-    const announced = await this.opts.readAnnounced(this.lastScanAt);
-    const horizon = new Date(now + this.opts.processEveryMs);
-    const dueNow = announced.filter((a) => !a.nextRunAt || a.nextRunAt <= horizon);
-    for (const a of announced) if (a.nextRunAt && a.nextRunAt > horizon) this.wake(a.nextRunAt);
+    const dueNow = await this.readAnnounced(new Date(now + this.opts.processEveryMs));
     this.primed.push(...dueNow);
     return [...new Set(dueNow.map((a) => a.name))];
+  }
+
+  /** Reads the announcements: those due by `horizon` are returned, later ones only wake the scan for their time. */
+  private async readAnnounced(horizon: Date): Promise<Announcement[]> {
+    this.announcedReadAt = Date.now();
+    const announced = await this.opts.readAnnounced(this.lastScanAt);
+    for (const a of announced) if (a.nextRunAt && a.nextRunAt > horizon) this.wake(a.nextRunAt);
+    return announced.filter((a) => !a.nextRunAt || a.nextRunAt <= horizon);
   }
 
   /** Whether to scan, lock a few announced jobs by id, or do nothing. */
@@ -148,10 +152,7 @@ export class DueJobs {
       return primed;
     }
     if (now - this.announcedReadAt < this.opts.processEveryMs / 2) return undefined;
-    this.announcedReadAt = now;
-    const announced = await this.opts.readAnnounced(this.lastScanAt);
-    const dueNow = announced.filter((a) => !a.nextRunAt || a.nextRunAt <= nextScanAt);
-    for (const a of announced) if (a.nextRunAt && a.nextRunAt > nextScanAt) this.wake(a.nextRunAt);
+    const dueNow = await this.readAnnounced(nextScanAt);
     return dueNow.length ? dueNow : undefined;
   }
 
